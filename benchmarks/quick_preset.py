@@ -1,0 +1,57 @@
+"""Time the `quick` preset end to end (default dataset -> VAE -> GAN) on this machine and
+print the figures as JSON. Target: at most 20 minutes on 2 CPU cores.
+
+    python benchmarks/quick_preset.py [--out weights/quick-benchmark]
+"""
+
+import argparse
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from helpers.config import model_config_for_size, preset
+from helpers.data import ensure_default_dataset, load_dataset
+from helpers.training.gan import train_gan
+from helpers.training.vae import train_vae
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="weights/quick-benchmark")
+    parser.add_argument("--size", type=int, default=64)
+    args = parser.parse_args()
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    times = {}
+    started = time.time()
+    folder = ensure_default_dataset(2000, progress=False)
+    data = load_dataset(folder / "images", folder / "labels.csv", size=args.size, progress=False)
+    times["data_seconds"] = time.time() - started
+    train, val = data.split(0.1, seed=0)
+    clock = time.time()
+    vae = train_vae(preset("quick", "vae"), model_config_for_size(args.size), train, val, out_dir=out, progress=False)
+    times["vae_seconds"] = time.time() - clock
+    clock = time.time()
+    gan = train_gan(preset("quick", "gan"), train, val, vae.best_path, out_dir=out, progress=False)
+    times["gan_seconds"] = time.time() - clock
+    times["total_seconds"] = time.time() - started
+    full_phase = [r["images_per_second"] for r in gan.history if r.get("phase") == 3 and "images_per_second" in r]
+    result = {
+        "benchmark": "quick_preset", "size": args.size, "machine": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(), **{k: round(v, 1) for k, v in times.items()},
+        "total_minutes": round(times["total_seconds"] / 60, 2),
+        "gan_full_phase_images_per_second_median": sorted(full_phase)[len(full_phase) // 2] if full_phase else None,
+        "kid_by_epoch": {r["epoch_end"]: r["kid"] for r in gan.history if "kid" in r},
+        "vae_run": str(vae.run_dir), "gan_run": str(gan.run_dir), "generator": str(gan.checkpoints["gen_ema_best"]),
+        "target_minutes": 20,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

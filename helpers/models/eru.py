@@ -1,0 +1,104 @@
+"""Emotional Residual Units: how valence and arousal steer the generator's features.
+
+Two flavours, chosen by ``ModelConfig.eru``:
+
+* ``"film"`` -- the original project's final form, FiLM-style (Perez et al., AAAI 2018).
+  Four small MLPs map valence and arousal to per-channel modulations. The bases are clamped
+  to [-0.5, 0.5] and scaled by ``0.8 + 0.4 * v`` (or ``a``), so each gamma lies in
+  [0.5 * 0.8, 1.5 * 1.2] = [0.4, 1.8]; beta = 2 * base lies in [-1, 1]. The unbounded first
+  version reached gamma = 21 and made training unstable (SEED_DESIGN.md).
+* ``"attention"`` -- Park & Lee, "Emotional Landscape Image Generation Using GANs" (ACCV
+  2020): sigmoid(conv([V-map, X])) and sigmoid(conv([A-map, X])) attention maps gate X, then
+  conv([m, V, A]) and tanh.
+
+Both add their output to the input (a residual unit), so an untrained unit starts near the
+identity and the VAE decoder's warm start is not destroyed.
+"""
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+GAMMA_RANGE = (0.4, 1.8)  # the bounds the clamped FiLM form guarantees
+BETA_RANGE = (-2.0, 2.0)  # valence beta + arousal beta, each in [-1, 1]
+
+
+def _modulation_mlp(channels: int, hidden: int) -> nn.Sequential:
+    mlp = nn.Sequential(nn.Linear(1, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, channels))
+    nn.init.zeros_(mlp[2].weight)  # start at base 0: gamma = multiplier, beta = 0
+    nn.init.zeros_(mlp[2].bias)
+    return mlp
+
+
+class FiLMERU(nn.Module):
+    """out = x + LeakyReLU(gamma(V, A) * conv(x) + beta(V, A)), gamma in [0.4, 1.8]."""
+
+    def __init__(self, channels: int, hidden: int = 32):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.valence_gamma = _modulation_mlp(channels, hidden)
+        self.valence_beta = _modulation_mlp(channels, hidden)
+        self.arousal_gamma = _modulation_mlp(channels, hidden)
+        self.arousal_beta = _modulation_mlp(channels, hidden)
+        self.last_stats = None  # filled only while record_stats is True
+        self.record_stats = False
+
+    def modulation(self, va: torch.Tensor):
+        """Per-channel (gamma, beta), each (B, C), from VA in [0, 1] of shape (B, 2)."""
+        valence, arousal = va[:, :1], va[:, 1:2]
+        gamma_v = (1 + self.valence_gamma(valence).clamp(-0.5, 0.5)) * (0.8 + 0.4 * valence)
+        gamma_a = (1 + self.arousal_gamma(arousal).clamp(-0.5, 0.5)) * (0.8 + 0.4 * arousal)
+        beta_v = 2 * self.valence_beta(valence).clamp(-0.5, 0.5)
+        beta_a = 2 * self.arousal_beta(arousal).clamp(-0.5, 0.5)
+        # The mean of two gammas in [0.4, 1.8] stays in [0.4, 1.8]; a product would not.
+        return 0.5 * (gamma_v + gamma_a), beta_v + beta_a
+
+    def forward(self, x: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.modulation(va)
+        if self.record_stats:
+            self.last_stats = _stats(gamma, beta)
+        # addcmul computes beta + gamma * conv(x) in one pass over the feature map.
+        h = torch.addcmul(beta[:, :, None, None], gamma[:, :, None, None], self.conv(x))
+        return x + F.leaky_relu(h, 0.2)
+
+
+class AttentionERU(nn.Module):
+    """Park & Lee (ACCV 2020): VA attention maps gate the features, then a fusing conv."""
+
+    def __init__(self, channels: int, hidden: int = 32):
+        super().__init__()
+        self.valence_attention = nn.Conv2d(channels + 1, channels, 3, padding=1)
+        self.arousal_attention = nn.Conv2d(channels + 1, channels, 3, padding=1)
+        self.fuse = nn.Conv2d(channels + 2, channels, 3, padding=1)
+        nn.init.zeros_(self.fuse.weight)  # start as the identity: out = x + tanh(0)
+        nn.init.zeros_(self.fuse.bias)
+        self.last_stats = None
+        self.record_stats = False
+
+    def forward(self, x: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
+        batch, _, height, width = x.shape
+        valence_map = va[:, 0].view(batch, 1, 1, 1).expand(batch, 1, height, width)
+        arousal_map = va[:, 1].view(batch, 1, 1, 1).expand(batch, 1, height, width)
+        valence_gate = torch.sigmoid(self.valence_attention(torch.cat([valence_map, x], 1)))
+        arousal_gate = torch.sigmoid(self.arousal_attention(torch.cat([arousal_map, x], 1)))
+        mixed = x * valence_gate + x * arousal_gate
+        if self.record_stats:
+            gates = (valence_gate + arousal_gate).detach()
+            self.last_stats = {"gate_min": gates.min().item(), "gate_max": gates.max().item(), "gate_mean": gates.mean().item()}
+        return x + torch.tanh(self.fuse(torch.cat([mixed, valence_map, arousal_map], 1)))
+
+
+def _stats(gamma: torch.Tensor, beta: torch.Tensor) -> dict:
+    gamma, beta = gamma.detach(), beta.detach()
+    return {
+        "gamma_min": gamma.min().item(), "gamma_max": gamma.max().item(), "gamma_mean": gamma.mean().item(),
+        "beta_min": beta.min().item(), "beta_max": beta.max().item(), "beta_mean": beta.mean().item(),
+    }
+
+
+def make_eru(kind: str, channels: int, hidden: int = 32) -> nn.Module:
+    if kind == "film":
+        return FiLMERU(channels, hidden)
+    if kind == "attention":
+        return AttentionERU(channels, hidden)
+    raise ValueError(f"unknown ERU kind {kind!r}; use 'film' or 'attention'")

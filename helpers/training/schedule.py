@@ -1,0 +1,48 @@
+"""The original's three training phases, as fractions of the run so short runs keep their shape.
+
+| progress      | phase          | adversarial     | reconstruction  |
+|---------------|----------------|-----------------|-----------------|
+| 0 - 3 %       | 1 reconstruct  | 0 (no D at all) | 1.0             |
+| 3 - 6 %       | 2 ramp         | 0 -> 0.5        | 1.0 -> 0.2      |
+| 6 - 100 %     | 3 adversarial  | 1.0             | 0               |
+
+(The original: epochs 1-30, 31-60, 61-1000 of 1000.) LPIPS is 0 until 20 % of the run, ramps
+to its full weight (0.005) by 50 %, then stays: the original's epochs 200 and 500. A
+perceptual penalty before shapes exist gave banding and no structure (SEED_DESIGN.md).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PhaseWeights:
+    phase: int
+    adversarial: float
+    reconstruction: float
+    lpips: float
+
+    @property
+    def uses_discriminator(self) -> bool:
+        return self.phase > 1
+
+
+def _ramp(progress: float, start: float, end: float) -> float:
+    """0 before start, 1 after end, linear between."""
+    if progress <= start:
+        return 0.0
+    if progress >= end:
+        return 1.0
+    return (progress - start) / (end - start)
+
+
+def phase_weights(progress: float, recon_fraction: float = 0.03, ramp_fraction: float = 0.03,
+                  lpips_start: float = 0.2, lpips_full: float = 0.5, lpips_weight: float = 0.005) -> PhaseWeights:
+    """Loss weights at ``progress`` in [0, 1] (step / total steps)."""
+    lpips = lpips_weight * _ramp(progress, lpips_start, lpips_full)
+    ramp_end = recon_fraction + ramp_fraction
+    if progress < recon_fraction:
+        return PhaseWeights(1, 0.0, 1.0, lpips)
+    if progress < ramp_end:
+        t = _ramp(progress, recon_fraction, ramp_end)
+        return PhaseWeights(2, 0.5 * t, 1.0 - 0.8 * t, lpips)
+    return PhaseWeights(3, 1.0, 0.0, lpips)

