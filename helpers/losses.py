@@ -115,7 +115,7 @@ class GANLoss:
             diversity = diversity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.diversity_margin)
             total = total + weights.adversarial * (adversarial + self.va_weight * va + self.diversity_weight * diversity)
             stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), diversity_loss=diversity.detach())
-        if weights.reconstruction > 0 or weights.lpips > 0:
+        if weights.reconstruction > 0 or (weights.lpips > 0 and self.lpips_model is not None):
             with torch.no_grad():
                 latents, _ = self.encoder(reals)
             reconstruction = self.generator(latents, real_va)

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export VA_PRESET=ci
-exec $PY -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider "$@"
+exec $PY -m pytest tests notebooks --ignore=notebooks/outputs --nbval-lax --nbval-current-env -p no:cacheprovider "$@"

@@ -1,0 +1,100 @@
+"""What the notebooks share: which preset and data to use, and where weights go.
+
+A notebook's first code cell reads like ``session = notebook_session()``. With no arguments
+it uses the default procedural dataset (rendered on first use) and the preset named by the
+``VA_PRESET`` environment variable, else ``full`` on a GPU and ``quick`` on a CPU. To use
+the real data, pass ``images=`` and ``labels=`` (or ``valence_file=``/``arousal_file=``).
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from helpers.config import PRESETS, model_config_for_size, preset
+from helpers.data import DEFAULT_DATA_ROOT, ensure_default_dataset, load_dataset
+
+WEIGHTS_ROOT = DEFAULT_DATA_ROOT.parent / "weights"
+
+
+@dataclass
+class Session:
+    preset: str
+    size: int
+    images: Path
+    labels: Path = None
+    valence_file: Path = None
+    arousal_file: Path = None
+    weights: Path = None  # where this preset's checkpoints go: weights/<preset>
+
+    def load(self, progress: bool = True):
+        """The dataset at this session's size (decoded once, then from the cache)."""
+        return load_dataset(self.images, labels=self.labels, valence_file=self.valence_file,
+                            arousal_file=self.arousal_file, size=self.size, progress=progress)
+
+    def split(self, progress: bool = True):
+        """(train, validation): the same seeded 90/10 split every notebook uses."""
+        return self.load(progress).split(0.1, seed=0)
+
+    def vae_config(self, **overrides):
+        return preset(self.preset, "vae", **overrides)
+
+    def gan_config(self, **overrides):
+        return preset(self.preset, "gan", **overrides)
+
+    def model_config(self, **overrides):
+        return model_config_for_size(self.size, **overrides)
+
+    @property
+    def vae_path(self) -> Path:
+        return self.weights / "vae_best.pth"
+
+    @property
+    def generator_path(self) -> Path:
+        return self.weights / "progressive_gen_ema_best.pth"
+
+    def __str__(self):
+        source = self.labels or f"{self.valence_file} + {self.arousal_file}"
+        return (f"preset {self.preset!r} at {self.size}x{self.size} on {'CUDA' if torch.cuda.is_available() else 'the CPU'}\n"
+                f"images:  {self.images}\nlabels:  {source}\nweights: {self.weights}")
+
+
+def default_preset() -> str:
+    name = os.environ.get("VA_PRESET") or ("full" if torch.cuda.is_available() else "quick")
+    if name not in PRESETS:
+        raise ValueError(f"VA_PRESET={name!r} is not a preset; use one of {', '.join(PRESETS)}")
+    return name
+
+
+def notebook_session(images=None, labels=None, valence_file=None, arousal_file=None, preset_name=None,
+                     size: int = 64, weights=None) -> Session:
+    name = preset_name or default_preset()
+    if images is None:
+        folder = ensure_default_dataset(PRESETS[name]["data_images"])
+        images, labels = folder / "images", folder / "labels.csv"
+    weights = Path(weights) if weights else WEIGHTS_ROOT / name
+    weights.mkdir(parents=True, exist_ok=True)
+    return Session(name, size, Path(images), Path(labels) if labels else None,
+                   Path(valence_file) if valence_file else None, Path(arousal_file) if arousal_file else None, weights)
+
+
+def ensure_vae(session: Session, progress: bool = True) -> Path:
+    """The session's ``vae_best.pth``, training it first if notebook 02 has not run."""
+    if not session.vae_path.is_file():
+        from helpers.training.vae import train_vae
+
+        train, val = session.split(progress)
+        train_vae(session.vae_config(), session.model_config(), train, val, out_dir=session.weights, progress=progress)
+    return session.vae_path
+
+
+def ensure_generator(session: Session, progress: bool = True) -> Path:
+    """The session's ``progressive_gen_ema_best.pth``, training VAE and GAN first if needed."""
+    if not session.generator_path.is_file():
+        from helpers.training.gan import train_gan
+
+        vae_path = ensure_vae(session, progress)
+        train, val = session.split(progress)
+        train_gan(session.gan_config(), train, val, vae_path, out_dir=session.weights, progress=progress)
+    return session.generator_path

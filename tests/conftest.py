@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny datasets in the original's forms, written into tmp folders."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def write_image(path, colour=(120, 160, 200), size=(40, 30), mode="RGB"):
+    image = Image.new("RGB", size, colour)
+    if mode != "RGB":
+        image = image.convert(mode)
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def csv_dataset(tmp_path):
+    """Form 1: images/<id>.jpg + labels.csv with a subset of ids present (like the 865 subset)."""
+    images = tmp_path / "images"
+    images.mkdir()
+    rows = ["image,valence,arousal"]
+    for i in range(1, 9):
+        rows.append(f"{i},{1 + i * 0.9:.2f},{9 - i * 0.8:.2f}")
+        if i % 2 == 0:  # only even ids have images
+            write_image(images / f"{i}.jpg", colour=(20 * i, 10 * i, 200 - 20 * i))
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_landscapes(tmp_path_factory):
+    """48 procedural landscapes loaded at 64 px: (train, val)."""
+    from helpers.data import load_dataset
+    from helpers.data.synth import write_dataset
+
+    folder = tmp_path_factory.mktemp("landscapes")
+    write_dataset(folder, n=48, size=64, seed=3, progress=False)
+    data = load_dataset(folder / "images", labels=folder / "labels.csv", size=64, progress=False)
+    return data.split(0.25, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    import torch
+
+    torch.manual_seed(0)
+    np.random.seed(0)

@@ -1,0 +1,141 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.config import model_config_for_size
+from helpers.models.checkpoint import CheckpointError, load_generator, load_model, save_model
+from helpers.models.discriminator import Discriminator, minibatch_stddev
+from helpers.models.encoder import VAE, Encoder
+from helpers.models.eru import AttentionERU, FiLMERU
+from helpers.models.generator import Generator
+from helpers.models.upsample import UpsampleConv3x3
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_shapes(size):
+    config = model_config_for_size(size)
+    z, va = torch.randn(4, config.latent_dim), torch.rand(4, 2)
+    images = Generator(config)(z, va)
+    assert images.shape == (4, 3, size, size) and images.abs().max() <= 1
+    mu, logvar = Encoder(config)(images)
+    assert mu.shape == logvar.shape == (4, config.latent_dim)
+    score, predicted_va = Discriminator(config)(images)
+    assert score.shape == (4,) and predicted_va.shape == (4, 2)
+    assert 0 <= predicted_va.min() and predicted_va.max() <= 1
+    assert len(Generator(config).erus()) == config.stages == {64: 3, 128: 4}[size]
+
+
+def test_film_eru_gamma_stays_in_range_for_any_input():
+    eru = FiLMERU(8)
+    with torch.no_grad():  # push the MLPs to extremes
+        for mlp in (eru.valence_gamma, eru.arousal_gamma, eru.valence_beta, eru.arousal_beta):
+            mlp[2].weight.fill_(1e4)
+            mlp[2].bias.fill_(-1e4)
+    for va in (torch.zeros(3, 2), torch.ones(3, 2), torch.rand(64, 2)):
+        for sign in (1.0, -1.0):
+            with torch.no_grad():
+                for mlp in (eru.valence_gamma, eru.arousal_gamma):
+                    mlp[2].weight.mul_(sign)
+            gamma, beta = eru.modulation(va)
+            assert gamma.min() >= 0.4 - 1e-6 and gamma.max() <= 1.8 + 1e-6
+            assert beta.abs().max() <= 2.0 + 1e-6
+    x = torch.randn(3, 8, 4, 4) * 1e6  # extreme feature magnitudes: gamma does not depend on them
+    eru.record_stats = True
+    out = eru(x, torch.rand(3, 2))
+    assert torch.isfinite(out).all()
+    assert 0.4 - 1e-6 <= eru.last_stats["gamma_min"] <= eru.last_stats["gamma_max"] <= 1.8 + 1e-6
+
+
+def test_film_eru_records_stats_only_when_asked():
+    eru = FiLMERU(4)
+    eru(torch.randn(2, 4, 4, 4), torch.rand(2, 2))
+    assert eru.last_stats is None
+    generator = Generator(model_config_for_size(64))
+    stats = generator.eru_stats(torch.randn(2, 128), torch.rand(2, 2))
+    assert len(stats) == 3 and {"gamma_min", "gamma_max", "gamma_mean", "beta_min"} <= set(stats[0])
+    assert all(eru.last_stats is not None and not eru.record_stats for eru in generator.erus())
+
+
+def test_attention_eru_shape_and_identity_start():
+    eru = AttentionERU(6)
+    x = torch.randn(2, 6, 8, 8)
+    out = eru(x, torch.rand(2, 2))
+    assert out.shape == x.shape
+    assert torch.allclose(out, x)  # the fusing conv starts at zero: the unit starts as the identity
+    generator = Generator(model_config_for_size(64, eru="attention"))
+    assert generator(torch.randn(2, 128), torch.rand(2, 2)).shape == (2, 3, 64, 64)
+
+
+def test_fast_upsample_conv_equals_nearest_upsample_then_conv():
+    layer = UpsampleConv3x3(5, 7)
+    x = torch.randn(2, 5, 6, 4, requires_grad=True)
+    reference = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), layer.weight, layer.bias, padding=1)
+    assert torch.allclose(layer(x), reference, atol=1e-5)
+    grad_fast = torch.autograd.grad(layer(x).square().sum(), [x, layer.weight])
+    grad_ref = torch.autograd.grad(reference.square().sum(), [x, layer.weight])
+    for a, b in zip(grad_fast, grad_ref):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-3)
+
+
+def test_minibatch_stddev_groups_consecutive_samples():
+    reals, fakes = torch.zeros(4, 2, 2, 2), torch.randn(4, 2, 2, 2)
+    out = minibatch_stddev(torch.cat([reals, fakes]), group_size=4)
+    assert out.shape == (8, 3, 2, 2)
+    assert out[:4, 2].max() < 1e-3  # identical reals: their group's std is ~0, untouched by the fakes
+    assert out[4:, 2].min() > 0.1
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
+    config = model_config_for_size(64)
+    generator = Generator(config).eval()
+    path = save_model(generator, tmp_path / "g.pth", "generator")
+    loaded = load_generator(path)
+    z, va = torch.randn(3, 128), torch.rand(3, 2)
+    with torch.no_grad():
+        assert torch.equal(generator(z, va), loaded(z, va))
+    data = torch.load(path, weights_only=True)  # plain data: loads without pickled code
+    assert data["kind"] == "generator" and data["model_config"]["image_size"] == 64
+
+
+def test_vae_checkpoint_serves_as_generator(tmp_path):
+    vae = VAE(model_config_for_size(64))
+    path = save_model(vae, tmp_path / "vae.pth", "vae")
+    generator = load_generator(path)
+    assert isinstance(generator, Generator)
+
+
+def test_mismatched_checkpoints_fail_with_one_clear_sentence(tmp_path):
+    path = save_model(Generator(model_config_for_size(128)), tmp_path / "g128.pth", "generator")
+    with pytest.raises(CheckpointError, match=r"image_size=128 \(expected 64\)"):
+        load_model(path, "generator", expected_config=model_config_for_size(64))
+    with pytest.raises(CheckpointError, match="holds a generator checkpoint, but a discriminator is needed"):
+        load_model(path, "discriminator")
+    torch.save({"weights": 1}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="not a va-landscapes checkpoint"):
+        load_generator(tmp_path / "other.pth")
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    with pytest.raises(CheckpointError, match="junk.pth is not a checkpoint"):
+        load_generator(tmp_path / "junk.pth")
+    data = torch.load(path, weights_only=True)
+    data["state_dict"].pop("to_rgb.weight")
+    torch.save(data, tmp_path / "broken.pth")
+    with pytest.raises(CheckpointError, match="weights do not match"):
+        load_generator(tmp_path / "broken.pth")
+
+
+def test_a_few_vae_steps_lower_the_loss(tiny_landscapes):
+    from helpers.images import to_tensor
+    from helpers.training.vae import va_tensor, vae_losses
+
+    train, _ = tiny_landscapes
+    vae = VAE(model_config_for_size(64))
+    optimizer = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    images, va = to_tensor(train.images[:16]), va_tensor(train.valence[:16], train.arousal[:16], "cpu")
+    losses = []
+    for _ in range(15):
+        loss, _, _ = vae_losses(vae, images, va, beta=0.1)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]

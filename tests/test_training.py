@@ -1,0 +1,204 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.augment import AdaptiveAugment
+from helpers.config import model_config_for_size, preset
+from helpers.losses import d_hinge_loss, diversity_loss, g_hinge_loss, r1_penalty, va_loss
+from helpers.training.ema import ema_decay, make_ema, update_ema
+from helpers.training.schedule import phase_weights
+
+
+def test_hinge_losses_on_hand_made_scores():
+    real = torch.tensor([2.0, 0.5, -1.0])
+    fake = torch.tensor([-2.0, 0.0, 1.0])
+    # real: max(0, 1 - s) = 0, 0.5, 2 -> mean 0.8333; fake: max(0, 1 + s) = 0, 1, 2 -> mean 1
+    assert d_hinge_loss(real, fake).item() == pytest.approx(2.5 / 3 + 1.0)
+    assert g_hinge_loss(fake).item() == pytest.approx(1 / 3)
+    assert d_hinge_loss(torch.full((4,), 5.0), torch.full((4,), -5.0)).item() == 0.0
+
+
+def test_va_loss_skips_masked_samples():
+    predicted = torch.tensor([[0.5, 0.5], [1.0, 0.0]])
+    target = torch.tensor([[0.5, 0.5], [0.0, 1.0]])
+    assert va_loss(predicted, target).item() == pytest.approx(0.5)
+    assert va_loss(predicted, target, keep=torch.tensor([1.0, 0.0])).item() == 0.0
+
+
+def test_r1_is_zero_for_a_constant_discriminator_and_positive_otherwise():
+    x = torch.randn(4, 3, 8, 8, requires_grad=True)
+    constant = torch.zeros(4) + 0.0 * x.sum()
+    assert r1_penalty(constant, x).item() == 0.0
+    linear = (x * 2).flatten(1).sum(1)
+    assert r1_penalty(linear, x).item() == pytest.approx(4.0 * 3 * 8 * 8)
+
+
+def test_diversity_loss_penalises_look_alikes_with_different_va():
+    same = torch.zeros(2, 3, 16, 16)
+    va_a, va_b = torch.tensor([[0.0, 0.0], [0.5, 0.5]]), torch.tensor([[1.0, 1.0], [0.5, 0.5]])
+    penalised = diversity_loss(same, same, va_a, va_b, margin=0.4)
+    assert penalised.item() == pytest.approx(0.4 * math.sqrt(2) / 2)  # only the first pair differs in VA
+    different = torch.stack([torch.ones(3, 16, 16), torch.zeros(3, 16, 16)])
+    assert diversity_loss(different, -different, va_a, va_b).item() == 0.0
+
+
+def test_schedule_weights_at_the_phase_boundaries():
+    assert phase_weights(0.0) == phase_weights(0.0299)
+    start = phase_weights(0.0)
+    assert (start.phase, start.adversarial, start.reconstruction, start.lpips) == (1, 0.0, 1.0, 0.0)
+    assert not start.uses_discriminator
+    ramp_start, ramp_mid = phase_weights(0.03), phase_weights(0.045)
+    assert ramp_start.phase == 2 and ramp_start.adversarial == pytest.approx(0.0) and ramp_start.reconstruction == pytest.approx(1.0)
+    assert ramp_mid.adversarial == pytest.approx(0.25) and ramp_mid.reconstruction == pytest.approx(0.6)
+    full = phase_weights(0.06)
+    assert (full.phase, full.adversarial, full.reconstruction) == (3, 1.0, 0.0)
+    assert phase_weights(0.2).lpips == 0.0
+    assert phase_weights(0.35).lpips == pytest.approx(0.0025)
+    assert phase_weights(0.5).lpips == pytest.approx(0.005) == phase_weights(1.0).lpips
+
+
+def test_ema_math():
+    assert ema_decay(0, 0.999) == pytest.approx(0.1)
+    assert ema_decay(10**6, 0.999) == 0.999
+    model = torch.nn.Linear(2, 1)
+    ema = make_ema(model)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        ema.weight.fill_(0.0)
+    beta = update_ema(ema, model, step=10**6, decay=0.9)
+    assert beta == 0.9
+    assert torch.allclose(ema.weight, torch.full_like(ema.weight, 0.1))
+    assert not any(p.requires_grad for p in ema.parameters())
+
+
+def test_ada_probability_moves_towards_the_target():
+    augment = AdaptiveAugment(target=0.6, speed_images=100, interval=1)
+    for _ in range(5):
+        augment.observe(torch.ones(10), batch_size=10)  # D sure of every real: overfitting
+    assert augment.p == pytest.approx(0.5)
+    for _ in range(3):
+        augment.observe(-torch.ones(10), batch_size=10)
+    assert augment.p == pytest.approx(0.2)
+    for _ in range(10):
+        augment.observe(-torch.ones(10), batch_size=10)
+    assert augment.p == 0.0
+
+
+def test_ada_augments_only_with_probability_and_marks_colour_changes():
+    images = torch.rand(64, 3, 16, 16) * 2 - 1
+    off = AdaptiveAugment(p=0.0, colour=True)
+    out, changed = off(images)
+    assert torch.equal(out, images) and not changed.any()
+    on = AdaptiveAugment(p=1.0, colour=True)
+    out, changed = on(images, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and changed.all()
+    assert not torch.equal(out, images)
+    grey_free = AdaptiveAugment(p=1.0, colour=False)
+    _, changed = grey_free(images)
+    assert not changed.any()
+
+
+@pytest.fixture(scope="module")
+def ci_runs(tiny_landscapes, tmp_path_factory):
+    """A ci VAE, then a ci GAN run: (out folder, GAN result)."""
+    from helpers.training.gan import train_gan
+    from helpers.training.vae import train_vae
+
+    train, val = tiny_landscapes
+    out = tmp_path_factory.mktemp("weights")
+    vae = train_vae(preset("ci", "vae"), model_config_for_size(64), train, val, out_dir=out, progress=False)
+    gan = train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=out, progress=False,
+                    lpips_model=None)
+    return out, vae, gan
+
+
+def test_ci_runs_write_every_file(ci_runs):
+    out, vae, gan = ci_runs
+    for name in ("vae_best.pth", "vae_final.pth", "progressive_gen_best.pth", "progressive_gen_ema_best.pth",
+                 "progressive_gen_final.pth", "progressive_dis_best.pth"):
+        assert (out / name).is_file(), name
+    for run in (vae.run_dir, gan.run_dir):
+        assert (run / "config.json").is_file() and (run / "log.txt").is_file() and (run / "training_state.pt").is_file()
+        assert json.loads((run / "config.json").read_text())
+    assert list((vae.run_dir).glob("reconstructions-*.png"))
+    assert list((gan.run_dir / "samples").glob("va-grid-*.png"))
+    records = [json.loads(line) for line in (gan.run_dir / "stats.jsonl").read_text().splitlines()]
+    losses = [r for r in records if "g_total" in r]
+    assert losses and all(math.isfinite(r["g_total"]) for r in losses)
+    assert {"ada_p", "g_lr", "d_lr", "eru0_gamma_min", "images_per_second"} <= set(losses[-1])
+    assert gan.finished
+
+
+def _snapshot(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_runs, tmp_path):
+    from helpers.models.checkpoint import load_model
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes
+    out, vae, _ = ci_runs
+    config = preset("ci", "gan", eval_every=0, epochs=2)
+    whole = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "a", progress=False, lpips_model=None)
+    part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, max_steps=4)
+    assert not part.finished
+    rest = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, resume=part.run_dir)
+    assert rest.finished
+    a, _ = load_model(tmp_path / "a" / "progressive_gen_final.pth", "generator")
+    b, _ = load_model(tmp_path / "b" / "progressive_gen_final.pth", "generator")
+    for key, value in a.state_dict().items():
+        assert torch.allclose(value, b.state_dict()[key], atol=1e-6), key
+    steps_a = [r["step"] for r in whole.history if "g_total" in r]
+    steps_b = [r["step"] for r in rest.history if "g_total" in r]
+    assert steps_a == steps_b  # the same stats records, none doubled or lost
+
+
+def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+    from helpers import losses
+    from helpers.training.gan import TrainingDiverged, train_gan
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    original = losses.GANLoss.g_main
+
+    def poisoned(self, *args, **kwargs):
+        stats = original(self, *args, **kwargs)
+        stats["g_total"] = torch.tensor(float("nan"))
+        return stats
+
+    monkeypatch.setattr(losses.GANLoss, "g_main", poisoned)
+    with pytest.raises(TrainingDiverged, match="g_total became nan at step 0.*last good state"):
+        train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
+
+
+def test_generate_is_per_image_seeded(ci_runs):
+    from helpers.generate import generate
+    from helpers.models.checkpoint import load_generator
+
+    out, _, _ = ci_runs
+    generator = load_generator(out / "progressive_gen_ema_best.pth")
+    batch = generate(generator, 3.0, 7.0, seeds=[10, 11, 12])
+    alone = generate(generator, 3.0, 7.0, seeds=[11])
+    assert np.array_equal(batch[1], alone[0])
+    other_va = generate(generator, 8.0, 2.0, seeds=[11])
+    assert not np.array_equal(alone, other_va)
+    with pytest.raises(ValueError, match="valence must be between 1 and 9"):
+        generate(generator, 0.5, 5.0, seeds=[1])
+
+
+def test_generate_command_writes_a_png(ci_runs, tmp_path):
+    from PIL import Image
+
+    from helpers.cli import main
+
+    out, _, _ = ci_runs
+    target = tmp_path / "sample.png"
+    code = main(["generate", "--weights", str(out / "progressive_gen_ema_best.pth"), "--valence", "7", "--arousal", "3",
+                 "--n", "4", "--seed", "5", "--out", str(target)])
+    assert code == 0 and Image.open(target).size[0] > 4 * 64
+    assert main(["generate", "--weights", str(out / "progressive_dis_best.pth"), "--valence", "7", "--arousal", "3",
+                 "--out", str(tmp_path / "x.png")]) == 2
