@@ -34,7 +34,21 @@ def run(folder: Path, out: Path, timeout: int) -> int:
             return 1
         nbformat.write(notebook, out / path.name)
         print(f"  done in {time.time() - started:.0f} s -> {out / path.name}", flush=True)
+    _print_metrics()
     return 0
+
+
+def _print_metrics() -> None:
+    """End of the demo: the demo model's metric table (notebook 04 writes metrics.json)."""
+    import json
+
+    from helpers.metrics import format_metrics_table
+    from helpers.notebook import WEIGHTS_ROOT, default_preset
+
+    path = WEIGHTS_ROOT / default_preset() / "metrics.json"
+    if path.is_file():
+        print(f"\nmetrics of the demo model ({path}):")
+        print(format_metrics_table(json.loads(path.read_text())))
 
 
 def main(argv=None) -> int:

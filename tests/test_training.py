@@ -142,9 +142,9 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_
 
     train, val = tiny_landscapes
     out, vae, _ = ci_runs
-    config = preset("ci", "gan", eval_every=0, epochs=2)
+    config = preset("ci", "gan", eval_every=0, epochs=4)  # 2 steps per epoch: 8 steps
     whole = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "a", progress=False, lpips_model=None)
-    part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, max_steps=4)
+    part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, max_steps=3)  # stops mid-epoch
     assert not part.finished
     rest = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, resume=part.run_dir)
     assert rest.finished

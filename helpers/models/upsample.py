@@ -41,11 +41,21 @@ class UpsampleConv3x3(nn.Module):
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         bound = 1 / math.sqrt(in_channels * 9)
         nn.init.uniform_(self.bias, -bound, bound)
+        self._cached = None  # (weight version, kernels, biases) for inference, where no gradient is needed
+
+    def _kernels(self):
+        if torch.is_grad_enabled():
+            return _phase_kernels(self.weight), self.bias.repeat(4)
+        key = (self.weight._version, self.weight.data_ptr(), self.bias._version)
+        if self._cached is None or self._cached[0] != key:  # the slider reuses them frame after frame
+            self._cached = (key, _phase_kernels(self.weight), self.bias.repeat(4))
+        return self._cached[1], self._cached[2]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, _, height, width = x.shape
         channels = self.weight.shape[0]
-        phases = F.conv2d(F.pad(x, (1, 1, 1, 1)), _phase_kernels(self.weight), self.bias.repeat(4))
+        kernels, biases = self._kernels()
+        phases = F.conv2d(F.pad(x, (1, 1, 1, 1)), kernels, biases)
         # phases: (B, 4C, H+1, W+1); phase (dy, dx) starts at offset (dy, dx).
         phases = phases.view(batch, 2, 2, channels, height + 1, width + 1)
         rows = [torch.stack([phases[:, dy, dx, :, dy:dy + height, dx:dx + width] for dx in (0, 1)], dim=-1) for dy in (0, 1)]

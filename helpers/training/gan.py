@@ -177,7 +177,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     fixed_va = train_va[:8]
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     checkpoints = {name: out_dir / file for name, file in CHECKPOINTS.items()}
-    sums, sum_count, step_started, clock = {}, 0, step, time.time()
+    sums, sum_count = (dict(state["stat_sums"]), state["stat_count"]) if resume else ({}, 0)
+    step_started, clock = step, time.time()
 
     def save_state():
         atomic_save({
@@ -185,6 +186,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
             "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
             "noise": noise.get_state(), "torch_rng": torch.get_rng_state(), "step": step, "best_score": best_score,
+            "stat_sums": sums, "stat_count": sum_count,  # the open stats interval, so resumed records match
         }, run_dir / STATE_FILE)
 
     bar = tqdm(total=total_steps, initial=step, desc="GAN", disable=not progress, unit="step")
@@ -236,7 +238,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             sum_count += 1
             step += 1
             bar.update(1)
-            if step % config.stats_every == 0 or step == stop_at:
+            if step % config.stats_every == 0 or step == total_steps:
                 eru = _eru_records(generator, fixed_z, fixed_va)
                 _check_health({}, eru, step)
                 elapsed = time.time() - clock

@@ -1,0 +1,120 @@
+"""Slider speed: one 64x64 image from the generator, and a whole slider update on the page.
+
+1. ``generator``: one image, batch 1, inference mode, on the CPU (target <= 10 ms).
+2. ``callback``: the explorer's Python callback (render + PNG + widget value) for 4 images.
+3. ``page``: in headless Chromium on a JupyterLab page, from the slider's key event to the new
+   image on the page (a MutationObserver on the <img>), median of 20 moves (target <= 100 ms).
+   Needs chromium + chromium-driver (skipped with a message otherwise).
+
+    python benchmarks/slider_latency.py [--weights FILE]
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def generator_for(weights):
+    from helpers.config import model_config_for_size
+    from helpers.models.checkpoint import load_generator
+    from helpers.models.generator import Generator
+
+    return load_generator(weights) if weights else Generator(model_config_for_size(64)).eval()
+
+
+def time_generator(generator, repeats=200):
+    from helpers.generate import latents_for_seeds, va_unit_tensor
+
+    z = latents_for_seeds([0], generator.config.latent_dim)
+    times = []
+    with torch.inference_mode():
+        for i in range(repeats + 10):
+            va = va_unit_tensor(1 + (i % 80) / 10, 5.0, 1)
+            started = time.perf_counter()
+            generator(z, va)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[10:])
+
+
+def time_callback(generator, repeats=50):
+    from helpers.widgets import VAExplorer
+
+    explorer = VAExplorer(generator, count=4)
+    times = []
+    for i in range(repeats):
+        explorer.valence.value = 1 + (i % 80) / 10
+        times.append(explorer.last_milliseconds)
+    return statistics.median(times)
+
+
+def time_page(weights, moves: int = 20):
+    import nbformat
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from browser_harness import chromium, jupyter_lab, open_notebook, run_all_cells, wait_for
+
+    source = ("from helpers.config import model_config_for_size\n"
+              "from helpers.models.checkpoint import load_generator\n"
+              "from helpers.models.generator import Generator\n"
+              "from helpers.widgets import VAExplorer\n"
+              f"weights = {str(weights) if weights else None!r}\n"
+              "generator = load_generator(weights) if weights else Generator(model_config_for_size(64)).eval()\n"
+              "VAExplorer(generator, count=4).widget")
+    with tempfile.TemporaryDirectory(dir=ROOT) as temporary:
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_code_cell(source)]
+        path = Path(temporary) / "slider_bench.ipynb"
+        nbformat.write(notebook, path)
+        with chromium() as browser, jupyter_lab() as (url, token):
+            open_notebook(browser, url, token, str(path.relative_to(ROOT)))
+            run_all_cells(browser)
+            image = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "img.va-explorer-image"), 120, "no image")[0]
+            wait_for(lambda: image.get_attribute("src"), 30, "no image source")
+            handle = browser.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")[0]
+            handle.click()
+            time.sleep(1)
+            times = []
+            for _ in range(moves):
+                browser.execute_script("""
+                    const img = arguments[0]; window.__done = null;
+                    new MutationObserver((m, o) => { window.__done = performance.now(); o.disconnect(); })
+                        .observe(img, {attributes: true, attributeFilter: ['src']});
+                    window.__start = performance.now();""", image)
+                handle.send_keys(Keys.ARROW_RIGHT)
+                wait_for(lambda: browser.execute_script("return window.__done"), 10, "the image did not update")
+                times.append(browser.execute_script("return window.__done - window.__start"))
+                time.sleep(0.1)
+            return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--weights", default=None, help="a generator checkpoint (default: an untrained 64 px generator)")
+    parser.add_argument("--no-page", action="store_true")
+    args = parser.parse_args()
+    generator = generator_for(args.weights)
+    result = {"benchmark": "slider_latency", "cpu_threads": torch.get_num_threads(),
+              "generator_one_image_ms": round(time_generator(generator), 2), "generator_target_ms": 10,
+              "callback_four_images_ms": round(time_callback(generator), 1)}
+    if not args.no_page:
+        try:
+            result["page_update_ms"] = round(time_page(args.weights), 1)
+            result["page_target_ms"] = 100
+        except Exception as error:  # no browser here: say so rather than invent a number
+            result["page_update_ms"] = None
+            result["page_error"] = f"{type(error).__name__}: {error}"
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
