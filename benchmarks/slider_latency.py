@@ -56,7 +56,7 @@ def time_callback(generator, repeats=50):
     return statistics.median(times)
 
 
-def time_page(weights, moves: int = 20):
+def time_page(weights, count: int = 4, moves: int = 20):
     import nbformat
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -67,33 +67,43 @@ def time_page(weights, moves: int = 20):
               "from helpers.models.checkpoint import load_generator\n"
               "from helpers.models.generator import Generator\n"
               "from helpers.widgets import VAExplorer\n"
-              f"weights = {str(weights) if weights else None!r}\n"
+              f"weights = {str(Path(weights).resolve()) if weights else None!r}\n"
               "generator = load_generator(weights) if weights else Generator(model_config_for_size(64)).eval()\n"
-              "VAExplorer(generator, count=4).widget")
+              f"VAExplorer(generator, count={count}).widget")
     with tempfile.TemporaryDirectory(dir=ROOT) as temporary:
         notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         notebook.cells = [nbformat.v4.new_code_cell(source)]
         path = Path(temporary) / "slider_bench.ipynb"
         nbformat.write(notebook, path)
         with chromium() as browser, jupyter_lab() as (url, token):
             open_notebook(browser, url, token, str(path.relative_to(ROOT)))
             run_all_cells(browser)
-            image = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "img.va-explorer-image"), 120, "no image")[0]
+            try:
+                image = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "img.va-explorer-image"), 120, "no image")[0]
+            except TimeoutError:
+                browser.save_screenshot("/tmp/slider_bench_failure.png")
+                raise
             wait_for(lambda: image.get_attribute("src"), 30, "no image source")
+            from selenium.webdriver.common.action_chains import ActionChains
+
             handle = browser.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")[0]
             handle.click()
             time.sleep(1)
             times = []
+            drag = ActionChains(browser, duration=0)
+            drag.click_and_hold(handle).perform()  # a person dragging: one small mouse move per update
             for _ in range(moves):
                 browser.execute_script("""
                     const img = arguments[0]; window.__done = null;
                     new MutationObserver((m, o) => { window.__done = performance.now(); o.disconnect(); })
                         .observe(img, {attributes: true, attributeFilter: ['src']});
                     window.__start = performance.now();""", image)
-                handle.send_keys(Keys.ARROW_RIGHT)
+                ActionChains(browser, duration=0).move_by_offset(6, 0).perform()
                 wait_for(lambda: browser.execute_script("return window.__done"), 10, "the image did not update")
                 times.append(browser.execute_script("return window.__done - window.__start"))
                 time.sleep(0.1)
+            ActionChains(browser, duration=0).release().perform()
             return statistics.median(times)
 
 
@@ -101,6 +111,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", default=None, help="a generator checkpoint (default: an untrained 64 px generator)")
     parser.add_argument("--no-page", action="store_true")
+    parser.add_argument("--count", type=int, default=4, help="images in the explorer (1-8)")
     args = parser.parse_args()
     generator = generator_for(args.weights)
     result = {"benchmark": "slider_latency", "cpu_threads": torch.get_num_threads(),
@@ -108,7 +119,8 @@ def main():
               "callback_four_images_ms": round(time_callback(generator), 1)}
     if not args.no_page:
         try:
-            result["page_update_ms"] = round(time_page(args.weights), 1)
+            result["page_update_ms"] = round(time_page(args.weights, args.count), 1)
+            result["page_images"] = args.count
             result["page_target_ms"] = 100
         except Exception as error:  # no browser here: say so rather than invent a number
             result["page_update_ms"] = None

@@ -64,7 +64,14 @@ class VAExplorer:
         """uint8 (count, H, W, 3): images seed..seed+count-1 at this valence and arousal."""
         z = self.latents(seed, count)
         va = va_unit_tensor(valence, arousal, count, z.device)
-        return to_uint8(self.generator(z, va))
+        # One thread: a batch of <= 8 small images gains nothing from a second one, and while the
+        # browser is busy on the other core, OpenMP threads waiting for each other cost tens of ms.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return to_uint8(self.generator(z, va))
+        finally:
+            torch.set_num_threads(threads)
 
     def update(self) -> None:
         started = time.perf_counter()

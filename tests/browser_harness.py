@@ -96,6 +96,9 @@ def open_notebook(browser, url, token, notebook: str):
 
     browser.get(f"{url}/lab/tree/{notebook}?token={token}&reset")
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120, f"{notebook} did not open")
+    time.sleep(1)
+    for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):  # e.g. "Select Kernel"
+        button.click()
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")
              or "Idle" in browser.page_source, 90, "the kernel did not start")
     time.sleep(2)
