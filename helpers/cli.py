@@ -210,8 +210,6 @@ def build_parser():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "device", "") is None:
-        args.device = None
     from helpers.data import DataError
     from helpers.models.checkpoint import CheckpointError
 

@@ -39,7 +39,12 @@ def jupyter_lab(preset: str = "ci"):
     """Yields (base url, token) of a JupyterLab serving the repository root."""
     port, token = _free_port(), "va-browser-test"
     with tempfile.TemporaryDirectory() as config_dir:
-        env = {**os.environ, "VA_PRESET": preset, "JUPYTER_CONFIG_DIR": config_dir}
+        settings = Path(config_dir) / "lab-settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        # no "Would you like to get notified about Jupyter news?" toast over the page
+        (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        env = {**os.environ, "VA_PRESET": preset, "JUPYTER_CONFIG_DIR": config_dir,
+               "JUPYTERLAB_SETTINGS_DIR": str(Path(config_dir) / "lab-settings")}
         log_path = Path(config_dir) / "lab.log"
         with open(log_path, "w") as log:
             server = subprocess.Popen(
