@@ -2,7 +2,7 @@
 
 1. ``generator``: one image, batch 1, inference mode, on the CPU (target <= 10 ms).
 2. ``callback``: the explorer's Python callback (render + PNG + widget value) for 4 images.
-3. ``page``: in headless Chromium on a JupyterLab page, from the slider's key event to the new
+3. ``page``: in headless Chromium on a JupyterLab page, from one small mouse-drag step of the slider to the new
    image on the page (a MutationObserver on the <img>), median of 20 moves (target <= 100 ms).
    Needs chromium + chromium-driver (skipped with a message otherwise).
 
@@ -59,7 +59,6 @@ def time_callback(generator, repeats=50):
 def time_page(weights, count: int = 4, moves: int = 20):
     import nbformat
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     from browser_harness import chromium, jupyter_lab, open_notebook, run_all_cells, wait_for
 

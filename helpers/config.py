@@ -4,7 +4,7 @@ Every run saves its resolved configs as JSON; checkpoints carry the model config
 can be rebuilt from its checkpoint alone.
 """
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 
 @dataclass(frozen=True)

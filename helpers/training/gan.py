@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from helpers.augment import AdaptiveAugment
-from helpers.config import DataConfig, GANTrainConfig, ModelConfig, to_dict
+from helpers.config import DataConfig, GANTrainConfig, to_dict
 from helpers.generate import generate, latents_for_seeds, va_grid_ratings
 from helpers.images import grid, save_png, to_tensor
 from helpers.losses import GANLoss

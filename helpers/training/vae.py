@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from helpers.config import DataConfig, ModelConfig, VAETrainConfig, from_dict, to_dict
+from helpers.config import DataConfig, ModelConfig, VAETrainConfig, to_dict
 from helpers.images import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import atomic_save, save_model
 from helpers.models.encoder import VAE, kl_divergence
