@@ -159,11 +159,12 @@ def test_exif_rotation_is_applied(tmp_path):
 
 def test_huge_image_decodes_to_training_size(tmp_path):
     path = tmp_path / "huge.jpg"
-    Image.new("RGB", (5000, 3000), (10, 200, 30)).save(path, quality=80)
-    started = time.time()
+    image = Image.new("RGB", (5000, 3000), (10, 200, 30))
+    image.paste((250, 250, 250), (2000, 0, 3000, 3000))  # a white band in the middle
+    image.save(path, quality=80)
     array = decode_image(path, 64)
     assert array.shape == (64, 64, 3)
-    assert time.time() - started < 5  # draft mode: not a full 15-megapixel decode and resample
+    assert array[32, 32].min() > 230 and array[32, 2, 1] > 150 and array[32, 2, 0] < 60
 
 
 def test_short_side_resize_and_centre_crop(tmp_path):
@@ -216,11 +217,16 @@ def test_data_report_command_fails_without_a_required_column(tmp_path, csv_datas
     assert json.loads(capsys.readouterr().out)["usable"] == 0
 
 
-def test_loading_a_cached_set_is_fast(tiny_landscapes, tmp_path):
+def test_a_cached_set_loads_without_decoding_a_single_image(tmp_path, monkeypatch):
+    from helpers.data import dataset
     from helpers.data.synth import write_dataset
 
     write_dataset(tmp_path, n=865, size=64, seed=1, progress=False)
-    load_dataset(tmp_path / "images", labels=tmp_path / "labels.csv", size=64, progress=False)
-    started = time.time()
-    data = load_dataset(tmp_path / "images", labels=tmp_path / "labels.csv", size=64, progress=False)
-    assert len(data) == 865 and time.time() - started < 1.0
+    first = load_dataset(tmp_path / "images", labels=tmp_path / "labels.csv", size=64, progress=False)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(dataset, "decode_image", no_decoding)
+    again = load_dataset(tmp_path / "images", labels=tmp_path / "labels.csv", size=64, progress=False)
+    assert len(again) == 865 and np.array_equal(again.images, first.images)  # benchmarks/data_loading.py times it
