@@ -14,8 +14,10 @@ def latents_for_seeds(seeds, latent_dim: int, device="cpu") -> torch.Tensor:
     return torch.stack(rows).to(device)
 
 
-def va_unit_tensor(valence, arousal, count: int, device="cpu") -> torch.Tensor:
-    """(count, 2) model-side VA in [0, 1] from 1-9 ratings (scalars are repeated)."""
+def va_unit_tensor(valence, arousal, count: int = None, device="cpu") -> torch.Tensor:
+    """(count, 2) model-side VA in [0, 1] from 1-9 ratings (scalars are repeated to ``count``)."""
+    if count is None:
+        count = len(valence)
     valence = np.broadcast_to(np.asarray(valence, np.float32), (count,))
     arousal = np.broadcast_to(np.asarray(arousal, np.float32), (count,))
     check_ratings(valence, "valence")

@@ -125,12 +125,13 @@ def test_mismatched_checkpoints_fail_with_one_clear_sentence(tmp_path):
 
 def test_a_few_vae_steps_lower_the_loss(tiny_landscapes):
     from helpers.images import to_tensor
-    from helpers.training.vae import va_tensor, vae_losses
+    from helpers.generate import va_unit_tensor
+    from helpers.training.vae import vae_losses
 
     train, _ = tiny_landscapes
     vae = VAE(model_config_for_size(64))
     optimizer = torch.optim.Adam(vae.parameters(), lr=1e-3)
-    images, va = to_tensor(train.images[:16]), va_tensor(train.valence[:16], train.arousal[:16], "cpu")
+    images, va = to_tensor(train.images[:16]), va_unit_tensor(train.valence[:16], train.arousal[:16])
     losses = []
     for _ in range(15):
         loss, _, _ = vae_losses(vae, images, va, beta=0.1)

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from helpers.augment import AdaptiveAugment
 from helpers.config import DataConfig, GANTrainConfig, to_dict
-from helpers.generate import generate, latents_for_seeds, va_grid_ratings
+from helpers.generate import generate, latents_for_seeds, va_grid_ratings, va_unit_tensor
 from helpers.images import grid, save_png, to_tensor
 from helpers.losses import GANLoss
 from helpers.models.checkpoint import atomic_save, load_model, save_model
@@ -34,7 +34,6 @@ from helpers.perceptual import PerceptualWeightsMissing, load_lpips
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
 from helpers.training.schedule import phase_weights
-from helpers.training.vae import va_tensor
 
 STATE_FILE = "training_state.pt"
 CHECKPOINTS = {
@@ -97,10 +96,13 @@ def _eru_records(generator, z, va) -> dict:
     return out
 
 
-def _check_health(losses: dict, eru: dict, step: int) -> None:
+def _check_losses(losses: dict, step: int) -> None:
     for name, value in losses.items():
         if not math.isfinite(value):
             raise TrainingDiverged(f"{name} became {value} at step {step}")
+
+
+def _check_eru(eru: dict, step: int) -> None:
     low, high = GAMMA_RANGE
     for name, value in eru.items():
         if not math.isfinite(value):
@@ -167,7 +169,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
     scorer = _quality_scorer(val, config, log) if config.eval_every > 0 else None
 
-    train_va = va_tensor(train.valence, train.arousal, device)
+    train_va = va_unit_tensor(train.valence, train.arousal, device=device)
     batch = config.batch_size
     half = batch // 2
     steps_per_epoch = max(1, len(train) // batch)
@@ -207,7 +209,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             real_va = train_va[chosen]
             # Fake labels come from the data's own VA distribution; the second half of the batch
             # repeats the first half's z with other labels (pairs for the diversity loss).
-            label_index = torch.randint(len(train), (batch,), generator=noise, device=device).cpu()
+            label_index = torch.randint(len(train), (batch,), generator=noise, device=device)
             fake_va = train_va[label_index]
             z_half = torch.randn(half, model_config.latent_dim, generator=noise, device=device)
             z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.latent_dim, generator=noise, device=device)])
@@ -232,7 +234,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             g_optimizer.step()
             update_ema(generator_ema, generator, step, config.ema_decay)
             values = {key: value.item() for key, value in stats.items()}  # a sync point on CUDA
-            _check_health(values, {}, step)
+            _check_losses(values, step)
             for key, value in values.items():
                 sums[key] = sums.get(key, 0.0) + value
             sum_count += 1
@@ -240,7 +242,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             bar.update(1)
             if step % config.stats_every == 0 or step == total_steps:
                 eru = _eru_records(generator, fixed_z, fixed_va)
-                _check_health({}, eru, step)
+                _check_eru(eru, step)
                 elapsed = time.time() - clock
                 record = {"step": step, "epoch": step / steps_per_epoch, "phase": weights.phase,
                           "adv_weight": weights.adversarial, "recon_weight": weights.reconstruction,

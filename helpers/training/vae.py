@@ -15,11 +15,11 @@ import torch
 from tqdm.auto import tqdm
 
 from helpers.config import DataConfig, ModelConfig, VAETrainConfig, to_dict
+from helpers.generate import va_unit_tensor
 from helpers.images import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import atomic_save, save_model
 from helpers.models.encoder import VAE, kl_divergence
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
-from helpers.va import rating_to_unit
 
 STATE_FILE = "training_state.pt"
 
@@ -30,12 +30,6 @@ class VAEResult:
     best_path: Path
     final_path: Path
     history: list  # the per-epoch stats records
-
-
-def va_tensor(valence, arousal, device) -> torch.Tensor:
-    """(N, 2) float tensor in [0, 1] from 1-9 ratings."""
-    va = np.stack([rating_to_unit(np.asarray(valence, np.float32)), rating_to_unit(np.asarray(arousal, np.float32))], 1)
-    return torch.as_tensor(va, device=device)
 
 
 def vae_losses(vae: VAE, images: torch.Tensor, va: torch.Tensor, beta: float):
@@ -95,8 +89,8 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val)})
     log.log(f"{'resumed' if resume else 'started'} at epoch {start_epoch} on {device}")
 
-    train_va = va_tensor(train.valence, train.arousal, device)
-    val_va = va_tensor(val.valence, val.arousal, device)
+    train_va = va_unit_tensor(train.valence, train.arousal, device=device)
+    val_va = va_unit_tensor(val.valence, val.arousal, device=device)
     grid_images = val.images[:8]
     batches_per_epoch = max(1, len(train) // config.batch_size)
     total_steps = config.epochs * batches_per_epoch
