@@ -32,7 +32,8 @@ def generator_for(weights):
 
 
 def time_generator(generator, repeats=200):
-    from helpers.generate import latents_for_seeds, va_unit_tensor
+    from helpers.generate import latents_for_seeds
+    from helpers.va import va_unit_tensor
 
     z = latents_for_seeds([0], generator.config.latent_dim)
     times = []

@@ -119,7 +119,7 @@ def cmd_generate(args):
     import numpy as np
 
     from helpers.generate import generate
-    from helpers.images import grid, save_png
+    from helpers.image_tensors import grid, save_png
     from helpers.models.checkpoint import load_generator
 
     generator = load_generator(args.weights)
@@ -132,7 +132,7 @@ def cmd_generate(args):
 
 
 def cmd_evaluate(args):
-    from helpers.evaluation import evaluate_checkpoint
+    from helpers.evaluate_checkpoint import evaluate_checkpoint
 
     metrics, table = evaluate_checkpoint(args.weights, args.images, args.labels, args.out, preset=args.preset)
     print(table)

@@ -5,8 +5,9 @@ import numpy as np
 import matplotlib.pyplot as plt
 import torch
 
-from helpers.generate import latents_for_seeds, va_unit_tensor
-from helpers.images import to_tensor
+from helpers.generate import latents_for_seeds
+from helpers.va import va_unit_tensor
+from helpers.image_tensors import to_tensor
 from helpers.models.eru import GAMMA_RANGE, FiLMERU
 from helpers.va import unit_to_rating
 

@@ -4,30 +4,14 @@ in any batch, on any batch size (after NVlabs/edm)."""
 import numpy as np
 import torch
 
-from helpers.images import to_uint8
-from helpers.va import rating_to_unit
+from helpers.image_tensors import to_uint8
+from helpers.va import va_unit_tensor
 
 
 def latents_for_seeds(seeds, latent_dim: int, device="cpu") -> torch.Tensor:
     """(N, latent_dim) standard normal latents, one independent stream per seed."""
     rows = [torch.randn(latent_dim, generator=torch.Generator().manual_seed(int(seed))) for seed in seeds]
     return torch.stack(rows).to(device)
-
-
-def va_unit_tensor(valence, arousal, count: int = None, device="cpu") -> torch.Tensor:
-    """(count, 2) model-side VA in [0, 1] from 1-9 ratings (scalars are repeated to ``count``)."""
-    if count is None:
-        count = len(valence)
-    valence = np.broadcast_to(np.asarray(valence, np.float32), (count,))
-    arousal = np.broadcast_to(np.asarray(arousal, np.float32), (count,))
-    check_ratings(valence, "valence")
-    check_ratings(arousal, "arousal")
-    return torch.as_tensor(np.stack([rating_to_unit(valence), rating_to_unit(arousal)], 1), device=device)
-
-
-def check_ratings(values: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(values)) or values.min() < 1 or values.max() > 9:
-        raise ValueError(f"{name} must be between 1 and 9 (got {values.min():g} to {values.max():g})")
 
 
 @torch.inference_mode()

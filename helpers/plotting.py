@@ -4,7 +4,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from helpers.generate import generate, va_grid_ratings
-from helpers.images import grid
+from helpers.image_tensors import grid
 
 VA_TICKS = range(1, 10)
 

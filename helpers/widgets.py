@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from helpers.generate import latents_for_seeds, va_unit_tensor
-from helpers.images import grid, to_uint8
+from helpers.generate import latents_for_seeds
+from helpers.va import va_unit_tensor
+from helpers.image_tensors import grid, to_uint8
 
 
 def png_bytes(image: np.ndarray) -> bytes:

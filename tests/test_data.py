@@ -9,7 +9,7 @@ from conftest import write_image
 from helpers.cli import main
 from helpers.data import DataError, LabelError, load_dataset
 from helpers.data.dataset import cache_path
-from helpers.data.images import decode_image
+from helpers.data.decode import decode_image
 from helpers.va import rating_to_unit, unit_to_rating
 
 

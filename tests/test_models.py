@@ -124,8 +124,8 @@ def test_mismatched_checkpoints_fail_with_one_clear_sentence(tmp_path):
 
 
 def test_a_few_vae_steps_lower_the_loss(tiny_landscapes):
-    from helpers.images import to_tensor
-    from helpers.generate import va_unit_tensor
+    from helpers.image_tensors import to_tensor
+    from helpers.va import va_unit_tensor
     from helpers.training.vae import vae_losses
 
     train, _ = tiny_landscapes

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.data.images import IMAGE_EXTENSIONS, ImageProblem, decode_image
+from helpers.data.decode import IMAGE_EXTENSIONS, ImageProblem, decode_image
 from helpers.data.labels import LabelError, Skipped, image_key, read_label_files, read_labels_csv
 
 CACHE_FORMAT = 1  # bump when decoding changes, so old caches are rebuilt

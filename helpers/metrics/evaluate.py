@@ -23,7 +23,8 @@ from helpers.metrics.distances import fid, kid, real_vs_real_floor
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
 from helpers.metrics.inception import INPUT_RANGE_DESCRIPTION, RESIZE_DESCRIPTION, inception_features
 from helpers.metrics.memorisation import SPACE_DESCRIPTION, nearest_neighbour_distances
-from helpers.metrics.regressor import VARegressor, check_ratings, train_va_regressor
+from helpers.metrics.regressor import VARegressor, train_va_regressor
+from helpers.va import check_ratings
 from helpers.perceptual import load_lpips, lpips_available, missing_weights_message
 
 # ci: seconds-to-a-minute smoke test; quick: a few minutes on a CPU; full: numbers to report (a GPU).

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.va import RATING_MAX, RATING_MIN, rating_to_unit, unit_to_rating
+from helpers.va import check_ratings, rating_to_unit, unit_to_rating
 
 CHECKPOINT_VERSION = 1
 
@@ -67,20 +67,6 @@ def resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
 
 def _to_input(images_uint8: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-
-
-def check_ratings(name: str, ratings: np.ndarray, count: int) -> np.ndarray:
-    """``ratings`` as float64 (count,), or a ValueError naming the first row off the 1-9 scale."""
-    ratings = np.asarray(ratings, dtype=np.float64)
-    if ratings.shape != (count,):
-        raise ValueError(f"{name} must have one rating per image, shape ({count},); got {ratings.shape}.")
-    bad = np.flatnonzero(~((ratings >= RATING_MIN) & (ratings <= RATING_MAX)))
-    if len(bad):
-        raise ValueError(
-            f"{name} must be on the 1-9 rating scale; row {bad[0]} is {ratings[bad[0]]} ({len(bad)} rows out of range). "
-            "Convert [0, 1] model values with helpers.va.unit_to_rating."
-        )
-    return ratings
 
 
 class VARegressor:

@@ -24,8 +24,9 @@ from tqdm.auto import tqdm
 
 from helpers.augment import AdaptiveAugment
 from helpers.config import DataConfig, GANTrainConfig, to_dict
-from helpers.generate import generate, latents_for_seeds, va_grid_ratings, va_unit_tensor
-from helpers.images import grid, save_png, to_tensor
+from helpers.generate import generate, latents_for_seeds, va_grid_ratings
+from helpers.va import va_unit_tensor
+from helpers.image_tensors import grid, save_png, to_tensor
 from helpers.losses import GANLoss
 from helpers.models.checkpoint import atomic_save, load_model, save_model
 from helpers.models.discriminator import Discriminator

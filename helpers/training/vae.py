@@ -15,8 +15,8 @@ import torch
 from tqdm.auto import tqdm
 
 from helpers.config import DataConfig, ModelConfig, VAETrainConfig, to_dict
-from helpers.generate import va_unit_tensor
-from helpers.images import grid, save_png, to_tensor, to_uint8
+from helpers.va import va_unit_tensor
+from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import atomic_save, save_model
 from helpers.models.encoder import VAE, kl_divergence
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
