@@ -4,63 +4,78 @@ With a few hundred images the discriminator memorises the training set and its f
 the generator becomes useless. ADA shows D augmented images, real and fake alike, so it
 cannot memorise; because the generator's images pass through the same differentiable
 augmentations, the generator is not taught to produce them ("non-leaking" while p stays
-below about 0.8). The probability p is tuned on the fly from r_t = E[sign(D(real))]: above
-the target (0.6) D is overconfident on reals, so p rises; below, p falls.
+below about 0.8, the paper's Fig. 3, so p never goes above ``NON_LEAKING_P``). The
+probability p is tuned on the fly from r_t = E[sign(D(real))]: above the target (0.6) D is
+overconfident on reals, so p rises; below, p falls.
 
 Colour augmentation is off by default: brightness and saturation are the very cues of
 valence and arousal, and a real photo made darker would teach the VA head a wrong label.
-When it is switched on, ``__call__`` returns which samples had their colours changed, and
-the VA losses skip those samples.
+Cutout changes them too (a grey square lowers saturation and contrast, arousal cues). So
+``__call__`` returns which samples had a VA-changing augmentation (colour or cutout), and the
+VA losses skip those samples. Translation and the x-flip keep an image's VA.
+
+``xflip=True`` mirrors each image left-right with probability 0.5, whatever p is: a mirrored
+landscape keeps its valence and arousal, so this is StyleGAN2-ADA's ``--mirror`` dataset
+doubling, applied in D's path to reals and fakes alike.
 """
 
 import torch
-import torch.nn.functional as F
+
+NON_LEAKING_P = 0.8  # the largest p at which the augmentations do not leak into G (Karras et al. 2020, Fig. 3)
 
 
 class AdaptiveAugment:
     def __init__(self, target: float = 0.6, speed_images: int = 500_000, interval: int = 4,
-                 translation: bool = True, cutout: bool = True, colour: bool = False, p: float = 0.0):
+                 translation: bool = True, cutout: bool = True, colour: bool = False, xflip: bool = False,
+                 p: float = 0.0):
         self.target = target
         self.speed_images = speed_images  # images over which p may travel from 0 to 1
         self.interval = interval
-        self.translation, self.cutout, self.colour = translation, cutout, colour
+        self.translation, self.cutout, self.colour, self.xflip = translation, cutout, colour, xflip
         self.p = p
-        self._sign_sum = 0.0
+        self._sign_sum = 0.0  # becomes a tensor on D's device: read once per interval, not every step
         self._count = 0
         self._steps = 0
         self.last_rt = float("nan")
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator = None):
-        """(augmented images, bool mask of samples whose colours changed)."""
-        batch = images.shape[0]
-        colour_changed = torch.zeros(batch, dtype=torch.bool, device=images.device)
+        """(augmented images, bool mask of samples whose VA cues changed: colour or cutout)."""
+        batch, device = images.shape[0], images.device
+        va_changed = torch.zeros(batch, dtype=torch.bool, device=device)
+        if self.xflip:
+            flipped = torch.rand(batch, generator=generator, device=device) < 0.5
+            images = torch.where(flipped[:, None, None, None], images.flip(3), images)
         if self.p <= 0:
-            return images, colour_changed
+            return images, va_changed
         if self.translation:
-            images = _translate(images, self._chosen(batch, images.device, generator), generator)
+            images = _translate(images, self._chosen(batch, device, generator), generator)
         if self.colour:
-            colour_changed = self._chosen(batch, images.device, generator)
-            images = _adjust_colour(images, colour_changed, generator)
+            chosen = self._chosen(batch, device, generator)
+            images = _adjust_colour(images, chosen, generator)
+            va_changed = va_changed | chosen
         if self.cutout:
-            images = _cutout(images, self._chosen(batch, images.device, generator), generator)
-        return images, colour_changed
+            chosen = self._chosen(batch, device, generator)
+            images = _cutout(images, chosen, generator)
+            va_changed = va_changed | chosen
+        return images, va_changed
 
     def _chosen(self, batch: int, device, generator) -> torch.Tensor:
         return torch.rand(batch, generator=generator, device=device) < self.p
 
     def observe(self, real_scores: torch.Tensor, batch_size: int) -> None:
         """Accumulate sign(D(real)); every ``interval`` calls, move p towards the target."""
-        self._sign_sum += torch.sign(real_scores.detach().float()).sum().item()  # a sync point on CUDA
+        self._sign_sum = self._sign_sum + torch.sign(real_scores.detach().float()).sum()  # stays on the device
         self._count += real_scores.numel()
         self._steps += 1
         if self._steps % self.interval == 0:
-            self.last_rt = self._sign_sum / max(1, self._count)
+            self.last_rt = float(self._sign_sum) / max(1, self._count)  # the one sync point on CUDA, per interval
             step = batch_size * self.interval / self.speed_images
-            self.p = float(min(1.0, max(0.0, self.p + (step if self.last_rt > self.target else -step))))
+            self.p = min(NON_LEAKING_P, max(0.0, self.p + (step if self.last_rt > self.target else -step)))
             self._sign_sum, self._count = 0.0, 0
 
     def state_dict(self) -> dict:
-        return {"p": self.p, "sign_sum": self._sign_sum, "count": self._count, "steps": self._steps, "last_rt": self.last_rt}
+        return {"p": self.p, "sign_sum": float(self._sign_sum), "count": self._count, "steps": self._steps,
+                "last_rt": self.last_rt}
 
     def load_state_dict(self, state: dict) -> None:
         self.p, self._sign_sum, self._count = state["p"], state["sign_sum"], state["count"]
@@ -72,18 +87,25 @@ def _uniform(batch, low, high, device, generator):
 
 
 def _translate(images: torch.Tensor, chosen: torch.Tensor, generator) -> torch.Tensor:
-    """Shift chosen images by whole pixels, up to 1/8 of the size, reflecting at the borders."""
-    batch, _, height, width = images.shape
-    limit = 0.125
-    shift = torch.stack([_uniform(batch, -limit, limit, images.device, generator) for _ in range(2)], dim=1)
-    shift = torch.round(shift * torch.tensor([width, height], device=images.device)) * chosen[:, None]
-    theta = torch.zeros(batch, 2, 3, device=images.device, dtype=images.dtype)
-    theta[:, 0, 0] = 1
-    theta[:, 1, 1] = 1
-    theta[:, 0, 2] = shift[:, 0] * 2 / width  # grid units: the image spans [-1, 1]
-    theta[:, 1, 2] = shift[:, 1] * 2 / height
-    grid = F.affine_grid(theta, images.shape, align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    """Shift chosen images by whole pixels, up to 1/8 of the size, mirroring at the borders.
+
+    Done by integer indexing, not resampling, so it is exact in any dtype: a sampling grid
+    built in bf16 is off by up to 1/8 pixel and blurs even the images it does not shift.
+    """
+    batch, channels, height, width = images.shape
+    device = images.device
+    shift_x, shift_y = (torch.round(_uniform(batch, -0.125, 0.125, device, generator) * size).long() * chosen
+                        for size in (width, height))
+    rows = _mirror(torch.arange(height, device=device)[None] - shift_y[:, None], height)  # (B, H) source rows
+    columns = _mirror(torch.arange(width, device=device)[None] - shift_x[:, None], width)  # (B, W)
+    images = images.gather(2, rows[:, None, :, None].expand(batch, channels, height, width))
+    return images.gather(3, columns[:, None, None, :].expand(batch, channels, height, width))
+
+
+def _mirror(index: torch.Tensor, size: int) -> torch.Tensor:
+    """Indices outside [0, size) mirrored back in, the edge pixel repeated (numpy's "symmetric")."""
+    index = index.remainder(2 * size)
+    return torch.where(index < size, index, 2 * size - 1 - index)
 
 
 def _adjust_colour(images: torch.Tensor, chosen: torch.Tensor, generator) -> torch.Tensor:
@@ -107,8 +129,8 @@ def _cutout(images: torch.Tensor, chosen: torch.Tensor, generator) -> torch.Tens
     device = images.device
     centre_y = (torch.rand(batch, generator=generator, device=device) * height)[:, None, None]
     centre_x = (torch.rand(batch, generator=generator, device=device) * width)[:, None, None]
-    ys = torch.arange(height, device=device, dtype=images.dtype)[None, :, None]
-    xs = torch.arange(width, device=device, dtype=images.dtype)[None, None, :]
+    ys = torch.arange(height, device=device)[None, :, None]  # integer pixel positions, exact in any dtype
+    xs = torch.arange(width, device=device)[None, None, :]
     inside = ((ys - centre_y).abs() < height / 4) & ((xs - centre_x).abs() < width / 4)
     mask = 1 - (inside & chosen[:, None, None]).to(images.dtype)
     return images * mask[:, None]

@@ -71,12 +71,12 @@ class GANLoss:
         self.noise = noise  # a torch.Generator for the augmentations, part of the resumable state
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
-        """D's (score, predicted VA, samples whose colours were not augmented)."""
-        colour_changed = torch.zeros(images.shape[0], dtype=torch.bool, device=images.device)
+        """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
+        va_changed = torch.zeros(images.shape[0], dtype=torch.bool, device=images.device)
         if self.augment is not None:
-            images, colour_changed = self.augment(images, self.noise)
+            images, va_changed = self.augment(images, self.noise)  # colour and cutout change VA
         score, predicted_va = self.discriminator(images, va)
-        return score.float(), predicted_va, (~colour_changed).float()
+        return score.float(), predicted_va, (~va_changed).float()
 
     def d_main(self, reals, real_va, fakes, fake_va) -> dict:
         """Hinge on [reals; fakes] in one pass + the VA head on reals."""

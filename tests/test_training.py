@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.augment import AdaptiveAugment
+from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _translate
 from helpers.config import model_config_for_size, preset
 from helpers.losses import d_hinge_loss, diversity_loss, g_hinge_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
@@ -87,7 +87,22 @@ def test_ada_probability_moves_towards_the_target():
     assert augment.p == 0.0
 
 
-def test_ada_augments_only_with_probability_and_marks_colour_changes():
+def test_ada_p_never_exceeds_the_non_leaking_limit():
+    augment = AdaptiveAugment(target=0.6, speed_images=100, interval=1)
+    for _ in range(50):  # D stays overconfident on reals for many updates
+        augment.observe(torch.ones(10), batch_size=10)
+        assert augment.p <= NON_LEAKING_P
+    assert augment.p == NON_LEAKING_P == 0.8
+
+
+def test_ada_reads_the_scores_only_once_per_interval():
+    augment = AdaptiveAugment(speed_images=100, interval=4)
+    for _ in range(3):  # meta tensors hold no values: reading one on the host (a CUDA sync) would raise
+        augment.observe(torch.ones(10, device="meta"), batch_size=10)
+    assert augment.p == 0.0 and math.isnan(augment.last_rt)
+
+
+def test_ada_augments_only_with_probability_and_marks_va_changes():
     images = torch.rand(64, 3, 16, 16) * 2 - 1
     off = AdaptiveAugment(p=0.0, colour=True)
     out, changed = off(images)
@@ -96,9 +111,61 @@ def test_ada_augments_only_with_probability_and_marks_colour_changes():
     out, changed = on(images, torch.Generator().manual_seed(0))
     assert out.shape == images.shape and changed.all()
     assert not torch.equal(out, images)
-    grey_free = AdaptiveAugment(p=1.0, colour=False)
-    _, changed = grey_free(images)
-    assert not changed.any()
+    translation_only = AdaptiveAugment(p=1.0, colour=False, cutout=False)
+    out, changed = translation_only(images, torch.Generator().manual_seed(0))
+    assert not torch.equal(out, images) and not changed.any()  # a shift keeps an image's VA
+
+
+def test_cutout_is_marked_as_a_va_change():
+    images = torch.rand(64, 3, 16, 16) * 2 - 1
+    cutout_only = AdaptiveAugment(p=0.5, translation=False, colour=False, cutout=True)
+    out, va_changed = cutout_only(images, torch.Generator().manual_seed(0))
+    cut = (out != images).flatten(1).any(1)
+    assert 0 < cut.sum() < 64 and torch.equal(va_changed, cut)
+
+
+def test_xflip_mirrors_about_half_the_images_whatever_p_and_keeps_their_va():
+    images = torch.rand(64, 3, 8, 8)
+    augment = AdaptiveAugment(xflip=True, p=0.0)
+    out, va_changed = augment(images, torch.Generator().manual_seed(0))
+    mirrored = torch.tensor([torch.equal(a, b.flip(2)) for a, b in zip(out, images)])
+    kept = torch.tensor([torch.equal(a, b) for a, b in zip(out, images)])
+    assert (mirrored ^ kept).all() and 16 < mirrored.sum() < 48 and not va_changed.any()
+    unflipped, _ = AdaptiveAugment(p=0.0)(images, torch.Generator().manual_seed(0))
+    assert torch.equal(unflipped, images)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_translation_is_an_exact_whole_pixel_shift_under_bf16_autocast(dtype):
+    size, limit = 64, 8  # shifts are at most 1/8 of the size
+    images = (torch.rand(8, 3, size, size) * 2 - 1).to(dtype)
+    chosen = torch.tensor([False, True] * 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = _translate(images, chosen, torch.Generator().manual_seed(1))
+    assert out.dtype == dtype and torch.equal(out[~chosen], images[~chosen])  # bit for bit
+    padded = np.pad(images.float().numpy(), ((0, 0), (0, 0), (limit, limit), (limit, limit)), mode="symmetric")
+    for index in chosen.nonzero().flatten().tolist():
+        shifted = out[index].float().numpy()
+        matches = [(dy, dx) for dy in range(-limit, limit + 1) for dx in range(-limit, limit + 1)
+                   if np.array_equal(shifted, padded[index, :, limit - dy:limit - dy + size, limit - dx:limit - dx + size])]
+        assert len(matches) == 1 and matches[0] != (0, 0), matches
+        dy, dx = matches[0]
+        rolled = torch.roll(images[index], (dy, dx), dims=(1, 2))
+        assert torch.equal(out[index, :, limit:-limit, limit:-limit], rolled[:, limit:-limit, limit:-limit])
+
+
+def test_va_losses_skip_cut_out_samples():
+    from helpers.losses import GANLoss
+    from helpers.models.discriminator import Discriminator
+
+    discriminator = Discriminator(model_config_for_size(64, d_channels=(8, 8, 8, 8)))
+    reals, fakes = torch.rand(4, 3, 64, 64) * 2 - 1, torch.rand(4, 3, 64, 64) * 2 - 1
+    real_va, fake_va = torch.rand(4, 2), torch.rand(4, 2)
+    every_image_cut = AdaptiveAugment(p=1.0, translation=False, cutout=True)
+    stats = GANLoss(None, discriminator, augment=every_image_cut).d_main(reals, real_va, fakes, fake_va)
+    assert stats["d_va_loss"].item() == 0.0
+    stats = GANLoss(None, discriminator, augment=AdaptiveAugment(p=1.0, cutout=False)).d_main(reals, real_va, fakes, fake_va)
+    assert stats["d_va_loss"].item() > 0.0
 
 
 @pytest.fixture(scope="module")
