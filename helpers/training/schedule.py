@@ -9,8 +9,15 @@
 (The original: epochs 1-30, 31-60, 61-1000 of 1000.) LPIPS is 0 until 20 % of the run, ramps
 to its full weight (0.005) by 50 %, then stays: the original's epochs 200 and 500. A
 perceptual penalty before shapes exist gave banding and no structure (SEED_DESIGN.md).
+
+The learning rate is also a function of run fraction: constant, then a cosine decay to a
+floor over the last part (``learning_rate_scale``). The original decayed 0.99 per epoch from
+epoch 60, which leaves 1e-4 x 0.99^440 = 1.2e-6 at epoch 500: its LPIPS ramp and the whole
+second half of its run trained nothing. A schedule on run fraction keeps its shape in a
+20-epoch and a 1000-epoch run alike.
 """
 
+import math
 from dataclasses import dataclass
 
 
@@ -46,3 +53,10 @@ def phase_weights(progress: float, recon_fraction: float = 0.03, ramp_fraction: 
         t = _ramp(progress, recon_fraction, ramp_end)
         return PhaseWeights(2, 0.5 * t, 1.0 - 0.8 * t, lpips)
     return PhaseWeights(3, 1.0, 0.0, lpips)
+
+
+def learning_rate_scale(progress: float, decay_start: float = 0.75, floor: float = 0.1) -> float:
+    """Multiplier of the base learning rates: 1 until ``decay_start``, then a half cosine down
+    to ``floor`` at the end of the run (progress 1)."""
+    t = _ramp(progress, decay_start, 1.0)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t))

@@ -17,11 +17,11 @@ from tqdm.auto import tqdm
 from helpers.config import DataConfig, ModelConfig, VAETrainConfig, to_dict
 from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
-from helpers.models.checkpoint import atomic_save, save_model
+from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
+from helpers.training.precision import autocast
+from helpers.training.run_state import load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
-
-STATE_FILE = "training_state.pt"
 
 
 @dataclass
@@ -76,11 +76,10 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     start_epoch, best_loss = 0, float("inf")
     if resume:
         run_dir = Path(resume)
-        state = torch.load(run_dir / STATE_FILE, map_location=device, weights_only=True)
+        state = load_run_state(run_dir)
         vae.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, best_loss = state["epoch"], state["best_loss"]
-        torch.set_rng_state(state["torch_rng"])
         truncate_stats(run_dir, lambda r: r["epoch"] <= start_epoch)
     else:
         run_dir = new_run_dir(out_dir / "runs", f"vae-{model_config.image_size}")
@@ -94,29 +93,29 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     grid_images = val.images[:8]
     batches_per_epoch = max(1, len(train) // config.batch_size)
     total_steps = config.epochs * batches_per_epoch
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     best_path, final_path = out_dir / "vae_best.pth", out_dir / "vae_final.pth"
     bar = tqdm(total=total_steps, initial=start_epoch * batches_per_epoch, desc="VAE", disable=not progress, unit="step")
     vae.train()
     for epoch in range(start_epoch, config.epochs):
         started = time.time()
         order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
-        sums = np.zeros(3)
+        sums = torch.zeros(3, device=device)  # summed on the device: no host sync per step
         for index in range(batches_per_epoch):
             step = epoch * batches_per_epoch + index
             beta = config.beta * min(1.0, step / max(1.0, config.kl_warmup_fraction * total_steps))
             chosen = np.sort(order[index * config.batch_size:(index + 1) * config.batch_size])
             images = to_tensor(train.images[chosen], device)
-            with autocast:
+            with autocast(device, config.precision):
                 loss, squared_error, kl = vae_losses(vae, images, train_va[chosen], beta)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            sums += [loss.item(), squared_error.item(), kl.item()]
+            sums += torch.stack([loss, squared_error, kl]).detach().float()
             bar.update(1)
-            bar.set_postfix(loss=f"{sums[0] / (index + 1):.1f}", epoch=epoch + 1)
+            if index % 20 == 0:
+                bar.set_postfix(loss=f"{sums[0].item() / (index + 1):.1f}", epoch=epoch + 1)
         val_loss = validation_loss(vae, val.images, val_va, config.beta, device)
-        means = sums / batches_per_epoch
+        means = (sums / batches_per_epoch).tolist()
         record = log.stats({
             "epoch": epoch + 1, "loss": means[0], "squared_error": means[1], "kl": means[2], "beta": beta,
             "val_loss": val_loss, "seconds": time.time() - started,
@@ -127,8 +126,8 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
             save_model(vae, best_path, "vae", {"epoch": epoch + 1, "val_loss": val_loss})
         if (epoch + 1) % config.grid_every == 0 or epoch + 1 == config.epochs:
             save_png(reconstruction_grid(vae, grid_images, val_va[:8], device), run_dir / f"reconstructions-{epoch + 1:04d}.png")
-        atomic_save({"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                     "best_loss": best_loss, "torch_rng": torch.get_rng_state()}, run_dir / STATE_FILE)
+        save_run_state(run_dir, {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                                 "best_loss": best_loss})
         if on_epoch is not None:
             on_epoch(record, run_dir)
     bar.close()
