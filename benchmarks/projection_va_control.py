@@ -21,7 +21,7 @@ from helpers.generate import generate
 from helpers.metrics import train_va_regressor, spearman
 
 VAE = sys.argv[1] if len(sys.argv) > 1 else "weights/quick-benchmark/vae_best.pth"  # from quick_preset.py
-d = load_default_dataset(64, progress=False); tr, va = d.split(0.1, 0)
+d = load_default_dataset(64, progress=False); tr, va, _ = d.split()
 reg = train_va_regressor(tr.images, tr.valence, tr.arousal, epochs=8, seed=0, progress=False)
 pv, pa = reg.predict(va.images)
 out = {"ceiling": {"valence": spearman(pv, va.valence), "arousal": spearman(pa, va.arousal)}}

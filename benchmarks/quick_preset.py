@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from helpers.config import model_config_for_size, preset
+from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.training.gan import train_gan
 from helpers.training.vae import train_vae
@@ -32,12 +32,15 @@ def main():
     folder = ensure_default_dataset(2000, progress=False)
     data = load_dataset(folder / "images", folder / "labels.csv", size=args.size, progress=False)
     times["data_seconds"] = time.time() - started
-    train, val = data.split(0.1, seed=0)
+    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=args.size)
+    train, val, test = data.split(data_config)
     clock = time.time()
-    vae = train_vae(preset("quick", "vae"), model_config_for_size(args.size), train, val, out_dir=out, progress=False)
+    vae = train_vae(preset("quick", "vae"), model_config_for_size(args.size), train, val, out_dir=out,
+                    data_config=data_config, progress=False, test=test)
     times["vae_seconds"] = time.time() - clock
     clock = time.time()
-    gan = train_gan(preset("quick", "gan"), train, val, vae.best_path, out_dir=out, progress=False)
+    gan = train_gan(preset("quick", "gan"), train, val, vae.best_path, out_dir=out, data_config=data_config,
+                    progress=False, test=test)
     times["gan_seconds"] = time.time() - clock
     times["total_seconds"] = time.time() - started
     full_phase = [r["images_per_second"] for r in gan.history if r.get("phase") == 3 and "images_per_second" in r]

@@ -27,7 +27,7 @@ from helpers.training.gan import train_gan
 
 def measure(size: int, steps: int, batch_size: int, folder: Path) -> dict:
     data = load_dataset(folder / "images", labels=folder / "labels.csv", size=size, progress=False)
-    train, val = data.split(0.1, seed=0)
+    train, val, _ = data.split()
     vae_path = save_model(VAE(model_config_for_size(size)), folder / f"vae-{size}.pth", "vae")
     config = preset("quick", "gan", recon_fraction=0.0, ramp_fraction=0.0, eval_every=0, sample_every=10**6,
                     checkpoint_every=10**6, stats_every=steps // 4, batch_size=batch_size, epochs=10**3)

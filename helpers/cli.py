@@ -12,12 +12,11 @@ from pathlib import Path
 from helpers.data.labels import LabelError
 
 
-def _add_data_arguments(parser, labels_required=False):
+def _add_data_arguments(parser):
     parser.add_argument("--images", required=True, help="folder of <id>.jpg (or .jpeg/.png/.webp) images")
     parser.add_argument("--labels", help="CSV with header image,valence,arousal (ratings 1-9)")
-    if not labels_required:
-        parser.add_argument("--valence-file", help="raw form: one valence rating per line, line N for N.jpg")
-        parser.add_argument("--arousal-file", help="raw form: one arousal rating per line")
+    parser.add_argument("--valence-file", help="raw form: one valence rating per line, line N for N.jpg")
+    parser.add_argument("--arousal-file", help="raw form: one arousal rating per line")
     parser.add_argument("--id-column", default="image")
     parser.add_argument("--valence-column", default="valence")
     parser.add_argument("--arousal-column", default="arousal")
@@ -28,9 +27,8 @@ def _load(args, size):
     from helpers.data import load_dataset
 
     return load_dataset(
-        args.images, labels=args.labels, valence_file=getattr(args, "valence_file", None),
-        arousal_file=getattr(args, "arousal_file", None), size=size, id_column=args.id_column,
-        valence_column=args.valence_column, arousal_column=args.arousal_column,
+        args.images, labels=args.labels, valence_file=args.valence_file, arousal_file=args.arousal_file, size=size,
+        id_column=args.id_column, valence_column=args.valence_column, arousal_column=args.arousal_column,
         extensions=tuple(args.extensions.split(",")),
     )
 
@@ -39,8 +37,7 @@ def _data_config(args, size):
     from helpers.config import DataConfig
 
     return DataConfig(images=str(args.images), labels=str(args.labels or ""),
-                      valence_file=str(getattr(args, "valence_file", "") or ""),
-                      arousal_file=str(getattr(args, "arousal_file", "") or ""), size=size)
+                      valence_file=str(args.valence_file or ""), arousal_file=str(args.arousal_file or ""), size=size)
 
 
 def cmd_synth(args):
@@ -84,12 +81,13 @@ def cmd_train_vae(args):
     size = args.size
     data = _load(args, size)
     print(data.report)
-    train, val = data.split(0.1, seed=0)
+    data_config = _data_config(args, size)
+    train, val, test = data.split(data_config)
     config = preset(args.preset, "vae", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     model_config = model_config_for_size(size, eru=args.eru)
     try:
-        result = train_vae(config, model_config, train, val, out_dir=args.out, data_config=_data_config(args, size),
-                           resume=args.resume)
+        result = train_vae(config, model_config, train, val, out_dir=args.out, data_config=data_config,
+                           resume=args.resume, test=test)
     except KeyboardInterrupt:
         print("\nInterrupted. The state after the last full epoch is in the run folder; resume with --resume RUN_DIR")
         return 130
@@ -105,10 +103,11 @@ def cmd_train_gan(args):
     size = read_checkpoint(args.vae)["model_config"]["image_size"]
     data = _load(args, size)
     print(data.report)
-    train, val = data.split(0.1, seed=0)
+    data_config = _data_config(args, size)
+    train, val, test = data.split(data_config)
     config = preset(args.preset, "gan", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
-    result = train_gan(config, train, val, args.vae, out_dir=args.out, data_config=_data_config(args, size),
-                       projection=args.projection, resume=args.resume)
+    result = train_gan(config, train, val, args.vae, out_dir=args.out, data_config=data_config,
+                       projection=args.projection, resume=args.resume, test=test)
     if result.finished:
         print(f"run folder: {result.run_dir}\ngenerate with: {result.checkpoints['gen_ema_best']}")
         return 0
@@ -133,8 +132,11 @@ def cmd_generate(args):
 
 def cmd_evaluate(args):
     from helpers.evaluate_checkpoint import evaluate_checkpoint
+    from helpers.models.checkpoint import read_checkpoint
 
-    metrics, table = evaluate_checkpoint(args.weights, args.images, args.labels, args.out, preset=args.preset)
+    size = read_checkpoint(args.weights)["model_config"]["image_size"]
+    metrics, table = evaluate_checkpoint(args.weights, _load(args, size), _data_config(args, size), args.out,
+                                         preset=args.preset)
     print(table)
     print(f"wrote {args.out}")
     return 0
@@ -200,8 +202,7 @@ def build_parser():
 
     p = commands.add_parser("evaluate", help="KID/FID, VA control, colour slopes, diversity, memorisation")
     p.add_argument("--weights", required=True)
-    p.add_argument("--images", required=True)
-    p.add_argument("--labels", required=True)
+    _add_data_arguments(p)
     p.add_argument("--out", default="metrics.json")
     p.add_argument("--preset", choices=["ci", "quick", "full"], default="quick")
     p.set_defaults(func=cmd_evaluate)

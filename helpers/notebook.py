@@ -3,7 +3,9 @@
 A notebook's first code cell reads like ``session = notebook_session()``. With no arguments
 it uses the default procedural dataset (rendered on first use) and the preset named by the
 ``VA_PRESET`` environment variable, else ``full`` on a GPU and ``quick`` on a CPU. To use
-the real data, pass ``images=`` and ``labels=`` (or ``valence_file=``/``arousal_file=``).
+the real data, pass ``images=`` and ``labels=`` (or ``valence_file=``/``arousal_file=``), and,
+as on the command line, ``id_column=``, ``valence_column=``, ``arousal_column=`` and ``extensions=``
+for a CSV or folder named differently.
 """
 
 import os
@@ -12,8 +14,9 @@ from pathlib import Path
 
 import torch
 
-from helpers.config import PRESETS, model_config_for_size, preset
+from helpers.config import PRESETS, DataConfig, model_config_for_size, preset
 from helpers.data import DEFAULT_DATA_ROOT, ensure_default_dataset, load_dataset
+from helpers.data.decode import IMAGE_EXTENSIONS
 
 WEIGHTS_ROOT = DEFAULT_DATA_ROOT.parent / "weights"
 
@@ -27,15 +30,27 @@ class Session:
     valence_file: Path = None
     arousal_file: Path = None
     weights: Path = None  # where this preset's checkpoints go: weights/<preset>
+    id_column: str = "image"
+    valence_column: str = "valence"
+    arousal_column: str = "arousal"
+    extensions: tuple = IMAGE_EXTENSIONS
+
+    @property
+    def data_config(self) -> DataConfig:
+        """The data config recorded in run folders; its fractions and seed fix the split."""
+        return DataConfig(images=str(self.images), labels=str(self.labels or ""), valence_file=str(self.valence_file or ""),
+                          arousal_file=str(self.arousal_file or ""), size=self.size)
 
     def load(self, progress: bool = True):
         """The dataset at this session's size (decoded once, then from the cache)."""
         return load_dataset(self.images, labels=self.labels, valence_file=self.valence_file,
-                            arousal_file=self.arousal_file, size=self.size, progress=progress)
+                            arousal_file=self.arousal_file, size=self.size, id_column=self.id_column,
+                            valence_column=self.valence_column, arousal_column=self.arousal_column,
+                            extensions=self.extensions, progress=progress)
 
     def split(self, progress: bool = True):
-        """(train, validation): the same seeded 90/10 split every notebook uses."""
-        return self.load(progress).split(0.1, seed=0)
+        """(train, val, test): the seeded split of ``data_config`` that every notebook and the CLI use."""
+        return self.load(progress).split(self.data_config)
 
     def vae_config(self, **overrides):
         return preset(self.preset, "vae", **overrides)
@@ -68,15 +83,19 @@ def default_preset() -> str:
 
 
 def notebook_session(images=None, labels=None, valence_file=None, arousal_file=None, preset_name=None,
-                     size: int = 64, weights=None) -> Session:
+                     size: int = 64, weights=None, id_column: str = "image", valence_column: str = "valence",
+                     arousal_column: str = "arousal", extensions=IMAGE_EXTENSIONS) -> Session:
     name = preset_name or default_preset()
     if images is None:
         folder = ensure_default_dataset(PRESETS[name]["data_images"])
         images, labels = folder / "images", folder / "labels.csv"
     weights = Path(weights) if weights else WEIGHTS_ROOT / name
     weights.mkdir(parents=True, exist_ok=True)
+    if isinstance(extensions, str):  # ".jpg,.png", as on the command line
+        extensions = tuple(extensions.split(","))
     return Session(name, size, Path(images), Path(labels) if labels else None,
-                   Path(valence_file) if valence_file else None, Path(arousal_file) if arousal_file else None, weights)
+                   Path(valence_file) if valence_file else None, Path(arousal_file) if arousal_file else None, weights,
+                   id_column, valence_column, arousal_column, tuple(extensions))
 
 
 def ensure_vae(session: Session, progress: bool = True) -> Path:
@@ -84,8 +103,9 @@ def ensure_vae(session: Session, progress: bool = True) -> Path:
     if not session.vae_path.is_file():
         from helpers.training.vae import train_vae
 
-        train, val = session.split(progress)
-        train_vae(session.vae_config(), session.model_config(), train, val, out_dir=session.weights, progress=progress)
+        train, val, test = session.split(progress)
+        train_vae(session.vae_config(), session.model_config(), train, val, out_dir=session.weights,
+                  data_config=session.data_config, progress=progress, test=test)
     return session.vae_path
 
 
@@ -95,6 +115,7 @@ def ensure_generator(session: Session, progress: bool = True) -> Path:
         from helpers.training.gan import train_gan
 
         vae_path = ensure_vae(session, progress)
-        train, val = session.split(progress)
-        train_gan(session.gan_config(), train, val, vae_path, out_dir=session.weights, progress=progress)
+        train, val, test = session.split(progress)
+        train_gan(session.gan_config(), train, val, vae_path, out_dir=session.weights,
+                  data_config=session.data_config, progress=progress, test=test)
     return session.generator_path

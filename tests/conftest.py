@@ -29,14 +29,16 @@ def csv_dataset(tmp_path):
 
 @pytest.fixture(scope="session")
 def tiny_landscapes(tmp_path_factory):
-    """48 procedural landscapes loaded at 64 px: (train, val)."""
+    """48 procedural landscapes loaded at 64 px: (train, val), 36 and 12 images (no test part)."""
+    from helpers.config import DataConfig
     from helpers.data import load_dataset
     from helpers.data.synth import write_dataset
 
     folder = tmp_path_factory.mktemp("landscapes")
     write_dataset(folder, n=48, size=64, seed=3, progress=False)
     data = load_dataset(folder / "images", labels=folder / "labels.csv", size=64, progress=False)
-    return data.split(0.25, seed=0)
+    train, val, _ = data.split(DataConfig(val_fraction=0.25, test_fraction=0.0))
+    return train, val
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from PIL import Image
 
 from conftest import write_image
 from helpers.cli import main
+from helpers.config import DataConfig
 from helpers.data import DataError, LabelError, load_dataset
 from helpers.data.dataset import cache_path
 from helpers.data.decode import decode_image
@@ -192,14 +194,49 @@ def test_cache_is_used_then_rebuilt_when_sources_change(csv_dataset):
     assert relabelled.valence[relabelled.names.index("1.jpg")] == pytest.approx(2.5)
 
 
-def test_split_is_deterministic_and_disjoint(tiny_landscapes):
-    train, val = tiny_landscapes
-    assert len(train) == 36 and len(val) == 12
-    assert not set(train.names) & set(val.names)
-    data = train  # splitting again with the same seed gives the same parts
-    a, b = data.split(0.25, seed=5), data.split(0.25, seed=5)
-    assert a[1].names == b[1].names
-    assert data.split(0.25, seed=6)[1].names != a[1].names
+def test_split_has_three_disjoint_parts_fixed_by_the_data_config(tiny_landscapes):
+    train, _ = tiny_landscapes
+    config = DataConfig(val_fraction=0.25, test_fraction=0.125, split_seed=5)
+    parts = train.split(config)
+    assert [len(part) for part in parts] == [23, 9, 4]  # 36 images: 4 test, 9 validation, the rest train
+    assert sorted(parts.train.names + parts.val.names + parts.test.names) == sorted(train.names)
+    assert train.split(config).test.names == parts.test.names  # same config, same split
+    assert train.split(replace(config, split_seed=6)).test.names != parts.test.names
+    assert len(train.split(DataConfig()).test) == 4  # the default config holds out a test part
+    with pytest.raises(DataError, match="cannot be split"):
+        train.subset(range(3)).split(DataConfig(val_fraction=0.5, test_fraction=0.5))
+
+
+def test_a_saved_split_reloads_the_same_images_by_name(tiny_landscapes, tmp_path):
+    from helpers.training.runs import load_split, save_split
+
+    data, _ = tiny_landscapes
+    config = DataConfig(split_seed=3)
+    train, val, test = data.split(config)
+    save_split(tmp_path, train, val, test, config)
+    saved = load_split(tmp_path)
+    assert saved["data"]["split_seed"] == 3 and saved["test"] == test.names
+    reloaded = data.named(saved["test"])
+    assert np.array_equal(reloaded.images, test.images) and np.array_equal(reloaded.valence, test.valence)
+    assert load_split(tmp_path / "elsewhere") is None
+    with pytest.raises(DataError, match="not in"):
+        data.named(["no-such-image.jpg"])
+
+
+def test_notebook_session_takes_the_command_lines_column_and_extension_options(tmp_path):
+    from helpers.notebook import notebook_session
+
+    images = tmp_path / "pictures"
+    images.mkdir()
+    for i in range(1, 4):
+        write_image(images / f"{i}.png", colour=(40 * i, 90, 120))
+    write_image(images / "4.jpg")  # not a .png: left out
+    (tmp_path / "ratings.csv").write_text("file,pleasure,energy\n1,2.0,8.0\n2,5.0,5.0\n3,8.0,2.0\n4,5.0,5.0\n")
+    session = notebook_session(images=images, labels=tmp_path / "ratings.csv", preset_name="ci", weights=tmp_path / "w",
+                               id_column="file", valence_column="pleasure", arousal_column="energy", extensions=".png")
+    data = session.load(progress=False)
+    assert data.names == ["1.png", "2.png", "3.png"]
+    assert data.valence.tolist() == [2.0, 5.0, 8.0] and data.arousal.tolist() == [8.0, 5.0, 2.0]
 
 
 def test_data_report_command_json(csv_dataset, capsys):

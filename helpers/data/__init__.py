@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from helpers.data.dataset import DataError, DataReport, LabelledImages, load_dataset
+from helpers.data.dataset import DataError, DataReport, LabelledImages, Split, load_dataset
 from helpers.data.labels import LabelError, Skipped
 
 # The project's data/ folder when run from a checkout; the working directory's otherwise.
@@ -31,6 +31,6 @@ def load_default_dataset(size: int = 64, n: int = 2000, progress: bool = True) -
 
 
 __all__ = [
-    "DataError", "DataReport", "LabelError", "LabelledImages", "Skipped", "DEFAULT_DATA_ROOT",
+    "DataError", "DataReport", "LabelError", "LabelledImages", "Skipped", "Split", "DEFAULT_DATA_ROOT",
     "default_dataset_dir", "ensure_default_dataset", "load_dataset", "load_default_dataset",
 ]

@@ -11,10 +11,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.config import DataConfig
 from helpers.data.decode import IMAGE_EXTENSIONS, ImageProblem, decode_image
 from helpers.data.labels import LabelError, Skipped, image_key, read_label_files, read_labels_csv
 
@@ -98,19 +100,39 @@ class LabelledImages:
             [self.names[i] for i in indices], self.report,
         )
 
-    def split(self, val_fraction: float = 0.1, seed: int = 0):
-        """(train, validation), chosen by a seeded permutation: the same seed, the same split."""
-        order = np.random.default_rng(seed).permutation(len(self))
-        n_val = int(round(len(self) * val_fraction))
-        if val_fraction > 0:
-            n_val = max(1, n_val)
-        return self.subset(np.sort(order[n_val:])), self.subset(np.sort(order[:n_val]))
+    def split(self, config: DataConfig = DataConfig()) -> "Split":
+        """(train, val, test) by a permutation seeded with ``config.split_seed``: the same seed
+        and fractions give the same split. A non-zero fraction gets at least one image."""
+        order = np.random.default_rng(config.split_seed).permutation(len(self))
+        n_test, n_val = (max(1, round(len(self) * f)) if f > 0 else 0 for f in (config.test_fraction, config.val_fraction))
+        if n_test + n_val >= len(self):
+            raise DataError(f"{len(self)} images cannot be split into train, {n_val} validation and {n_test} test images; "
+                            "use more images or smaller val_fraction/test_fraction.")
+        test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+        return Split(*(self.subset(np.sort(part)) for part in (train, val, test)))
+
+    def named(self, names) -> "LabelledImages":
+        """The images with these file names (in this order), e.g. one part of a saved split."""
+        index = {name: i for i, name in enumerate(self.names)}
+        missing = [name for name in names if name not in index]
+        if missing:
+            raise DataError(f"{len(missing)} of the {len(names)} named images are not in {self.report.source} "
+                            f"(first: {missing[0]}); pass the data the model was trained on.")
+        return self.subset([index[name] for name in names])
 
     def items(self) -> list:
         return [
             {"image": name, "valence": round(float(v), 4), "arousal": round(float(a), 4)}
             for name, v, a in zip(self.names, self.valence, self.arousal)
         ]
+
+
+class Split(NamedTuple):
+    """Train on ``train``, choose checkpoints by ``val``, report on ``test`` (never trained or chosen on)."""
+
+    train: LabelledImages
+    val: LabelledImages
+    test: LabelledImages
 
 
 def find_images(folder, extensions=IMAGE_EXTENSIONS) -> dict:

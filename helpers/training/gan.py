@@ -35,7 +35,7 @@ from helpers.perceptual import PerceptualWeightsMissing, load_lpips
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
-from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
+from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
 from helpers.training.schedule import learning_rate_scale, phase_weights
 CHECKPOINTS = {
     "gen_best": "progressive_gen_best.pth",
@@ -138,12 +138,13 @@ def _check_eru(eru: dict, step: int) -> None:
 
 def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", data_config: DataConfig = None,
               projection: bool = False, eru: str = None, resume=None, progress: bool = True, on_epoch=None,
-              max_steps: int = None, lpips_model="auto") -> GANResult:
+              max_steps: int = None, lpips_model="auto", test=None) -> GANResult:
     """Train the generator (warm-started from ``vae_path``'s decoder) against a new discriminator.
 
     ``max_steps`` stops after that many steps in this call (resumable); ``on_epoch(record,
     run_dir)`` is called after each epoch; ``lpips_model="auto"`` loads LPIPS-AlexNet if its
-    weights are present, else trains without the LPIPS term and says so.
+    weights are present, else trains without the LPIPS term and says so. ``test`` (never trained
+    on) is only recorded: its names go to the run's ``split.json``.
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
@@ -190,6 +191,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train),
                       "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device),
                       "bf16": uses_bf16(device, config.precision)})
+    save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
     scorer = _quality_scorer(val, config, log, device) if config.eval_every > 0 else None
 
@@ -295,10 +297,10 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                         epoch_record["kid"] = score
                         if score < best_score:
                             best_score = score
-                            _save_best(generator, generator_ema, discriminator, checkpoints, step, score)
+                            _save_best(generator, generator_ema, discriminator, checkpoints, step, score, run_dir)
                             epoch_record["new_best"] = True
                     elif scorer is None:
-                        _save_best(generator, generator_ema, discriminator, checkpoints, step, float("nan"))
+                        _save_best(generator, generator_ema, discriminator, checkpoints, step, float("nan"), run_dir)
                     log.stats(epoch_record)
                     if finished_epoch % config.checkpoint_every == 0 or last_epoch:
                         save_state()
@@ -323,14 +325,14 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         save_state()
         log.log(f"paused at step {step} of {total_steps}")
     else:
-        save_model(generator, checkpoints["gen_final"], "generator", {"step": step})
-        save_model(generator_ema, checkpoints["gen_ema_final"], "generator", {"step": step, "ema": True})
+        save_model(generator, checkpoints["gen_final"], "generator", {"step": step, "run_dir": str(run_dir)})
+        save_model(generator_ema, checkpoints["gen_ema_final"], "generator", {"step": step, "ema": True, "run_dir": str(run_dir)})
         log.log(f"finished at step {step}; best KID {best_score:.4f}" if scorer else f"finished at step {step}")
     return GANResult(run_dir, checkpoints, read_stats(run_dir), finished=finished)
 
 
-def _save_best(generator, generator_ema, discriminator, checkpoints, step, score):
-    extra = {"step": step, "kid": score}
+def _save_best(generator, generator_ema, discriminator, checkpoints, step, score, run_dir):
+    extra = {"step": step, "kid": score, "run_dir": str(run_dir)}  # evaluate finds split.json here
     save_model(generator, checkpoints["gen_best"], "generator", extra)
     save_model(generator_ema, checkpoints["gen_ema_best"], "generator", {**extra, "ema": True})
     save_model(discriminator, checkpoints["dis_best"], "discriminator", extra)

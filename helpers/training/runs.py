@@ -1,6 +1,7 @@
 """Run folders, after NVlabs/edm: every run gets ``<root>/NNNNN-<name>/`` holding its resolved
-configs (``config.json``), ``log.txt``, ``stats.jsonl`` (one JSON object per line) and its
-pictures. The seed is always recorded.
+configs (``config.json``), ``log.txt``, ``stats.jsonl`` (one JSON object per line), the file
+names of its train/validation/test split (``split.json``) and its pictures. The seed is always
+recorded.
 """
 
 import json
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from helpers.config import to_dict
 
 
 def pick_device(preference: str = "auto") -> torch.device:
@@ -57,6 +60,26 @@ class RunLog:
     def log(self, message: str) -> None:
         with open(self.run_dir / "log.txt", "a") as handle:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+
+
+SPLIT_FILE = "split.json"
+
+
+def save_split(run_dir, train, val, test, data_config) -> Path:
+    """Write ``split.json``: the data config and the file names of each part, so that
+    ``evaluate`` reports on the very test images this run never saw (``test`` may be None)."""
+    path = Path(run_dir) / SPLIT_FILE
+    path.write_text(json.dumps({
+        "data": to_dict(data_config) if data_config else None,
+        "train": list(train.names), "val": list(val.names), "test": list(test.names) if test is not None else None,
+    }, indent=1) + "\n")
+    return path
+
+
+def load_split(run_dir) -> dict | None:
+    """``split.json`` of a run folder as {"data", "train", "val", "test"}, or None if it has none."""
+    path = Path(run_dir) / SPLIT_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def read_stats(run_dir) -> list:

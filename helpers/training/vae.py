@@ -21,7 +21,7 @@ from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
 from helpers.training.precision import autocast
 from helpers.training.run_state import load_run_state, save_run_state
-from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, truncate_stats
+from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
 
 
 @dataclass
@@ -62,11 +62,12 @@ def reconstruction_grid(vae: VAE, images: np.ndarray, va: torch.Tensor, device) 
 
 
 def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out_dir="weights",
-              data_config: DataConfig = None, resume=None, progress: bool = True, on_epoch=None) -> VAEResult:
+              data_config: DataConfig = None, resume=None, progress: bool = True, on_epoch=None, test=None) -> VAEResult:
     """Train the VAE on ``train`` (a ``LabelledImages``), choosing the best by ``val``'s loss.
 
     ``resume`` is a run folder from an interrupted run: training continues where it stopped.
     ``on_epoch(record, run_dir)`` is called after every epoch (the notebooks draw with it).
+    ``test`` (never trained on) is only recorded: its names go to the run's ``split.json``.
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
@@ -86,6 +87,7 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     log = RunLog(run_dir)
     log.write_config({"vae": to_dict(config), "model": to_dict(model_config),
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val)})
+    save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at epoch {start_epoch} on {device}")
 
     train_va = va_unit_tensor(train.valence, train.arousal, device=device)
@@ -123,7 +125,7 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
         })
         if val_loss < best_loss:
             best_loss = val_loss
-            save_model(vae, best_path, "vae", {"epoch": epoch + 1, "val_loss": val_loss})
+            save_model(vae, best_path, "vae", {"epoch": epoch + 1, "val_loss": val_loss, "run_dir": str(run_dir)})
         if (epoch + 1) % config.grid_every == 0 or epoch + 1 == config.epochs:
             save_png(reconstruction_grid(vae, grid_images, val_va[:8], device), run_dir / f"reconstructions-{epoch + 1:04d}.png")
         save_run_state(run_dir, {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
@@ -131,6 +133,6 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
         if on_epoch is not None:
             on_epoch(record, run_dir)
     bar.close()
-    save_model(vae, final_path, "vae", {"epoch": config.epochs})
+    save_model(vae, final_path, "vae", {"epoch": config.epochs, "run_dir": str(run_dir)})
     log.log(f"finished: best validation loss {best_loss:.2f}; {best_path}, {final_path}")
     return VAEResult(run_dir, best_path, final_path, read_stats(run_dir))
