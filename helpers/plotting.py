@@ -10,9 +10,15 @@ VA_TICKS = range(1, 10)
 
 
 def show_images(images: np.ndarray, columns: int, title: str = "", scale: float = 1.6, labels=None):
-    """A uint8 image grid as one figure (labels: one short string per image, drawn below it)."""
+    """A uint8 image grid as one figure (labels: one short string per image, drawn below it).
+
+    Each cell is ``scale`` inches wide and as tall as the images' aspect ratio makes it, so a
+    wide picture (a reconstruction strip) gets a short figure, not a square one.
+    """
     rows = -(-len(images) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * scale, rows * scale * (1.15 if labels else 1)), squeeze=False)
+    cell_height = scale * images.shape[1] / images.shape[2] * (1.15 if labels else 1)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * scale, rows * cell_height + (0.4 if title else 0)),
+                                squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):

@@ -1,4 +1,5 @@
-"""environment.yml (conda users) and pyproject.toml (pip) must list the same packages."""
+"""environment.yml (conda users) and pyproject.toml (pip) must list the same packages, and the
+README's plain-pip set-up must not send a CPU-only Linux user to the multi-GB CUDA build."""
 
 import re
 import tomllib
@@ -55,3 +56,8 @@ def test_version_floors_agree():
     for name, floor in floors.items():
         if floor:
             assert f"{name}{floor}" in text, f"environment.yml should pin {name}{floor} like pyproject.toml"
+
+
+def test_readme_gives_cpu_only_users_pytorchs_cpu_wheel_index():
+    setup = (ROOT / "README.md").read_text().split("## Other ways to set up", 1)[1].split("\n## ", 1)[0]
+    assert "--index-url https://download.pytorch.org/whl/cpu" in setup
