@@ -99,6 +99,31 @@ def va_grid_figure(generator, steps: int = 5, seed: int = 0, title: str = None):
     return figure
 
 
+def va_window_kid_figure(windows: dict, ax=None):
+    """Sliding-window KID as a heatmap: valence across, arousal up, each cell a window centre.
+
+    ``windows``: ``metrics["va_windows"]`` from ``evaluate`` (or ``sliding_window_kid``'s dict).
+    Each cell is annotated with its number of real test images; grey cells had too few.
+    """
+    levels = np.asarray(windows["levels"], dtype=float)
+    values = np.array([[np.nan if v is None else v for v in row] for row in windows["kid_mean"]], dtype=float)
+    step = levels[1] - levels[0]
+    extent = (levels[0] - step / 2, levels[-1] + step / 2, levels[0] - step / 2, levels[-1] + step / 2)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    colours = plt.get_cmap("magma_r").with_extremes(bad="lightgrey")
+    shown = ax.imshow(np.ma.masked_invalid(values), origin="lower", extent=extent, cmap=colours, aspect="equal")
+    for row, arousal in enumerate(levels):
+        for column, valence in enumerate(levels):
+            ax.text(valence, arousal, str(windows["n_real"][row][column]), ha="center", va="center", fontsize=7,
+                    color="dimgrey" if np.isnan(values[row, column]) else "tab:cyan")
+    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="KID (lower is better)")
+    ax.set(xticks=VA_TICKS, yticks=VA_TICKS, xlabel="valence", ylabel="arousal",
+           title=f"KID of generated vs real test images within {windows['radius']:g} of each point\n"
+                 f"(numbers: real images per window; grey: fewer than {windows['min_images']})")
+    return ax
+
+
 def loss_curves(history, keys, title="", ax=None, x="step"):
     """Curves of the named stats.jsonl keys (records lacking a key are skipped)."""
     if ax is None:

@@ -17,6 +17,7 @@ from helpers.metrics import (
     VARegressor,
     affect_slopes,
     colour_stats,
+    copy_fraction,
     evaluate,
     fid,
     find_inception_weights,
@@ -29,6 +30,7 @@ from helpers.metrics import (
     mean_pairwise_lpips,
     nearest_neighbour_distances,
     real_vs_real_floor,
+    sliding_window_kid,
     spearman,
     train_va_regressor,
 )
@@ -64,22 +66,63 @@ def labelled_set(count: int, seed: int, size: int = 32):
     return va_images(valence, arousal, seed * 1000 + np.arange(count), size), valence, arousal
 
 
+def projection_features(images: np.ndarray, dims: int = 32) -> np.ndarray:
+    """A cheap stand-in for Inception in tests: one fixed random projection of the pixels."""
+    pixels = images.reshape(len(images), -1).astype(np.float64) / 255.0
+    projection = np.random.default_rng(123).normal(size=(pixels.shape[1], dims)) / np.sqrt(pixels.shape[1])
+    return pixels @ projection
+
+
 # --- KID and FID on synthetic features ---------------------------------------------------------
 
 
 def test_kid_of_a_set_with_itself_is_near_zero_and_a_shift_scores_higher():
     features = synthetic_features(300)
-    same_mean, _ = kid(features, features, subset_size=100, subsets=20)
-    shifted_mean, shifted_std = kid(features, features + 0.1, subset_size=100, subsets=20)
-    assert abs(same_mean) < 0.002
-    assert shifted_mean > 10 * abs(same_mean) + 0.01
-    assert shifted_std > 0  # subsets of 100 out of 300 differ from one another
+    same = kid(features, features, subset_size=100, subsets=20)
+    shifted = kid(features, features + 0.1, subset_size=100, subsets=20)
+    assert abs(same.mean) < 0.002
+    assert shifted.mean > 10 * abs(same.mean) + 0.01
+
+
+def hand_kid(features_a, features_b, rows_a, rows_b) -> float:
+    """Unbiased MMD^2 (Gretton et al. 2012) with k(x, y) = (x.y / d + 1)^3, written out in loops."""
+    x, y = features_a[rows_a], features_b[rows_b]
+    m, d = len(x), x.shape[1]
+
+    def k(u, v):
+        return (float(np.dot(u, v)) / d + 1.0) ** 3
+
+    within_x = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    within_y = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    between = sum(k(x[i], y[j]) for i in range(m) for j in range(m)) / (m * m)
+    return within_x + within_y - 2.0 * between
+
+
+def test_kid_matches_the_unbiased_mmd_written_out_by_hand():
+    rng = np.random.default_rng(7)
+    features_a, features_b = rng.normal(size=(9, 5)), rng.normal(0.3, 1.2, size=(11, 5))
+    result = kid(features_a, features_b, subset_size=3, subsets=6, seed=2)
+    draws = np.random.default_rng(2)  # kid's documented draw order: a subset of a, then one of b
+    expected = [hand_kid(features_a, features_b, draws.choice(9, 3, replace=False), draws.choice(11, 3, replace=False))
+                for _ in range(6)]
+    assert result.subset_size == 3 and result.subsets == 6
+    assert result.mean == pytest.approx(np.mean(expected), rel=1e-10)
+    assert result.std == pytest.approx(np.std(expected), rel=1e-10)
+
+
+def test_kid_subsets_are_smaller_than_the_sets_so_the_spread_is_real():
+    # 200 vs 200 with 500 asked for: subsets of the whole sets would all be equal (std 0).
+    first, second = synthetic_features(200, seed=1), synthetic_features(200, seed=2)
+    result = kid(first, second, subset_size=500, subsets=20)
+    assert result.subset_size == 100
+    assert result.std > 1e-4 * abs(result.mean) and result.std > 1e-12
+    assert math.isnan(kid(first[:2], second[:2], 500, 5).std)  # 2 vs 2: no two subsets can differ
 
 
 def test_kid_is_deterministic_for_a_seed():
     first, second = synthetic_features(200, seed=1), synthetic_features(200, seed=2)
     assert kid(first, second, 50, 10, seed=3) == kid(first, second, 50, 10, seed=3)
-    assert kid(first, second, 50, 10, seed=3) != kid(first, second, 50, 10, seed=4)
+    assert kid(first, second, 50, 10, seed=3).mean != kid(first, second, 50, 10, seed=4).mean
 
 
 def test_fid_of_identical_sets_is_zero_and_a_shift_adds_its_squared_length():
@@ -104,10 +147,10 @@ def test_fid_matches_the_textbook_formula(rows, dims):
 
 def test_real_vs_real_floor_is_below_a_shifted_set():
     features = synthetic_features(400)
-    floor = real_vs_real_floor(features, seed=0, subset_size=100, subsets=10)
-    assert floor["n_per_half"] == 200
+    floor = real_vs_real_floor(features, seed=0, subset_size=500, subsets=10)
+    assert floor["n_per_half"] == 200 and floor["kid_subset_size"] == 100
     assert floor["fid"] < fid(features[:200], features[200:] + 0.1)
-    assert floor["kid_mean"] < kid(features[:200], features[200:] + 0.1, 100, 10)[0]
+    assert floor["kid_mean"] < kid(features[:200], features[200:] + 0.1, 100, 10).mean
 
 
 def test_kid_refuses_a_single_row():
@@ -244,11 +287,28 @@ def test_mean_pairwise_distances():
 
 
 def test_nearest_neighbour_distance_is_zero_for_a_copy():
-    references = va_images([1, 5, 9], [1, 5, 9], [0, 1, 2])
-    queries = np.stack([references[1], va_images([3], [3], [7])[0]])
-    nearest = nearest_neighbour_distances(queries, references)
-    assert nearest[0] == pytest.approx(0.0, abs=1e-9)
-    assert nearest[1] > 0.01
+    references = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 0.0]])
+    nearest = nearest_neighbour_distances(np.array([[3.0, 4.0], [0.0, 1.0], [6.0, 8.0]]), references)
+    np.testing.assert_allclose(nearest, [0.0, 1.0, 5.0])
+
+
+@pytest.fixture(scope="module")
+def memorisation_sets():
+    train, held_out, fresh = labelled_set(300, seed=11), labelled_set(200, seed=12), labelled_set(200, seed=13)
+    return projection_features(train[0]), projection_features(held_out[0]), train[0], fresh[0]
+
+
+def test_copy_fraction_flags_a_generator_that_returns_training_images(memorisation_sets):
+    train_features, held_out_features, train_images, _ = memorisation_sets
+    copies = projection_features(train_images[::2])
+    result = copy_fraction(copies, train_features, held_out_features)
+    assert result["copy_fraction"] == 1.0 and result["expected_without_copying"] == 0.05
+
+
+def test_copy_fraction_of_new_images_is_what_held_out_images_score(memorisation_sets):
+    train_features, held_out_features, _, fresh_images = memorisation_sets
+    result = copy_fraction(projection_features(fresh_images), train_features, held_out_features)
+    assert result["copy_fraction"] < 0.15  # about 0.05: as close to the training set as new real images come
 
 
 def test_generate_images_rejects_float_output():
@@ -259,7 +319,88 @@ def test_generate_images_rejects_float_output():
         generate_images(float_generator, [5.0], [5.0], [0])
 
 
+# --- KID over the VA plane ----------------------------------------------------------------------------
+
+
+def test_sliding_window_kid_finds_where_on_the_plane_a_generator_fails():
+    real_images, real_valence, real_arousal = labelled_set(400, seed=21)
+    # Requested at the real labels, twice each; good for valence above 5, inverted colours below.
+    fake_valence, fake_arousal = np.tile(real_valence, 2), np.tile(real_arousal, 2)
+    fakes = va_images(fake_valence, fake_arousal, 50_000 + np.arange(800))
+    fakes[fake_valence < 5] = 255 - fakes[fake_valence < 5]
+    windows = sliding_window_kid(projection_features(fakes), fake_valence, fake_arousal,
+                                 projection_features(real_images), real_valence, real_arousal,
+                                 steps=9, radius=1.5, min_images=10, subset_size=50, subsets=10)
+    kid_map, levels = windows["kid_mean"], windows["levels"]
+    assert kid_map.shape == (9, 9) and list(levels) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    centre = np.hypot(real_valence - 7, real_arousal - 4) <= 1.5
+    assert windows["n_real"][3, 6] == centre.sum() and windows["n_fake"][3, 6] == 2 * centre.sum()
+    assert np.nanmin(kid_map[:, :3]) > 5 * np.nanmax(kid_map[:, 6:])  # low valence, inverted: far worse
+    # Too few reals (fewer than min_images) leave a window unscored, never scored on a handful.
+    assert np.array_equal(np.isnan(kid_map), windows["n_real"] < 10)
+
+
+def test_sliding_window_kid_heatmap_greys_windows_with_too_few_images():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.plotting import va_window_kid_figure
+
+    real_images, real_valence, real_arousal = labelled_set(120, seed=22)
+    features = projection_features(real_images)
+    windows = sliding_window_kid(features, real_valence, real_arousal, features, real_valence, real_arousal,
+                                 steps=5, radius=1.5, min_images=8, subset_size=20, subsets=5)
+    ax = va_window_kid_figure(windows)
+    shown = ax.images[0].get_array()
+    assert shown.shape == (5, 5) and np.array_equal(shown.mask, np.isnan(windows["kid_mean"]))
+    assert shown.mask.any() and not shown.mask.all()
+    assert sorted(int(text.get_text()) for text in ax.texts) == sorted(windows["n_real"].ravel().tolist())
+
+
 # --- evaluate end to end ---------------------------------------------------------------------------
+
+
+def replaying(images, valence, arousal):
+    """A "generator" that answers a request with the stored image whose label is nearest to it."""
+
+    def generate(requested_valence, requested_arousal, seeds):
+        distance = np.hypot(requested_valence[:, None] - valence[None], requested_arousal[:, None] - arousal[None])
+        return images[distance.argmin(axis=1)]
+
+    return generate
+
+
+@pytest.fixture(scope="module")
+def cheap_evaluation(trained_regressor):
+    regressor = trained_regressor[0]
+    train, test = labelled_set(120, seed=31), labelled_set(40, seed=32)
+    settings = {**EVAL_PRESETS["ci"], "n_fake": 80, "diversity_seeds": 4, "memorisation_train": None}
+
+    def run(generate):
+        return evaluate(generate, *test, train_images=train[0], train_valence=train[1], train_arousal=train[2],
+                        regressor=regressor, features=projection_features, progress=False, **settings)
+
+    return train, test, run
+
+
+def test_va_control_of_a_generator_that_returns_the_test_images_is_exactly_the_ceiling(cheap_evaluation):
+    # Generated and real images are scored against the same labels, so a generator whose
+    # images are the test images themselves reaches the ceiling, neither more nor less.
+    _, test, run = cheap_evaluation
+    control = run(replaying(*test))["va_control"]
+    for name in ("valence_mae", "arousal_mae", "valence_spearman", "arousal_spearman"):
+        assert control[name] == pytest.approx(control[f"ceiling_{name}"], abs=1e-9)
+    assert control["n_generated"] == 80 and control["n_real"] == 40
+    assert control["uniform_grid"]["n_generated"] == 3 * 3 * 2  # the grid number is kept, apart
+
+
+def test_memorisation_flags_a_generator_that_returns_training_images(cheap_evaluation):
+    train, test, run = cheap_evaluation
+    copying = run(lambda valence, arousal, seeds: train[0][np.asarray(seeds) % len(train[0])])
+    assert copying["memorisation"]["copy_fraction"] == 1.0
+    new_images = run(replaying(*test))  # the held-out images themselves: as close as new real images come
+    assert new_images["memorisation"]["copy_fraction"] <= 0.1
+    assert "copy fraction" in format_metrics_table(copying)
 
 
 def flatten_numbers(tree, prefix=""):
@@ -274,7 +415,7 @@ def flatten_numbers(tree, prefix=""):
 def test_evaluate_end_to_end_on_a_fake_generator():
     train, real = labelled_set(96, seed=1), labelled_set(6, seed=2)
     # Smaller than the ci preset: every real and generated image goes through Inception.
-    settings = {**EVAL_PRESETS["ci"], "n_fake": 4, "diversity_seeds": 3}
+    settings = {**EVAL_PRESETS["ci"], "n_fake": 4, "diversity_seeds": 3, "memorisation_train": 8}
     metrics = evaluate(
         va_images,
         *real,
@@ -285,22 +426,17 @@ def test_evaluate_end_to_end_on_a_fake_generator():
         **settings,
     )
 
-    assert set(metrics) == {"realism", "va_control", "colour_affect", "diversity", "memorisation", "settings"}
-    for key in ("kid_mean", "kid_std", "fid", "floor_kid_mean", "floor_fid"):
-        assert key in metrics["realism"]
-    for key in ("valence_mae", "arousal_spearman", "ceiling_valence_mae", "ceiling_arousal_spearman"):
-        assert key in metrics["va_control"]
-    assert {"median_generated_to_train", "median_real_to_train", "ratio"} <= set(metrics["memorisation"])
     numbers = dict(flatten_numbers(metrics))
-    assert len(numbers) > 40
     not_finite = [name for name, value in numbers.items() if not math.isfinite(value)]
     assert not not_finite, f"non-finite metrics: {not_finite}"
-    assert all(type(value) in (int, float) for value in numbers.values())  # no numpy scalars
-    assert json.loads(json.dumps(metrics)) == metrics
+    assert json.loads(json.dumps(metrics)) == metrics  # JSON-ready: no NaN, no numpy scalars
 
     # The fake generator's brightness follows the requested valence; the report must see that.
     assert metrics["colour_affect"]["generated"]["brightness"]["valence_slope"] > 0.05
-    assert metrics["va_control"]["n_generated"] == 3 * 3 * 2
-    assert metrics["diversity"]["measure"] in ("lpips", "inception_l2")
+    realism, memorisation = metrics["realism"], metrics["memorisation"]
+    assert (realism["n_fake"], realism["n_real"], realism["floor_n_per_half"], realism["kid_subset_size"]) == (4, 6, 3, 2)
+    assert realism["kid_std"] > 0  # subsets of 2 out of 4 and 6 differ
+    assert memorisation["n_train"] == 8 and memorisation["space"].startswith("Inception")
     table = format_metrics_table(metrics)
-    assert "KID" in table and "ceiling" in table and "memorisation ratio" in table
+    assert "FID (gen 4 vs real 6)" in table and "KID (gen 4 vs real 6; 10 subsets of 2)" in table
+    assert "± 0 " not in table

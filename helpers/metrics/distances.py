@@ -3,7 +3,10 @@
 Both take float arrays (N, D), usually the 2048-d Inception features of ``inception.py``.
 Lower is better; neither is zero for two finite samples of the same distribution, which is why
 ``real_vs_real_floor`` measures what two halves of the real set score against each other.
+``sliding_window_kid`` asks the same question locally, in windows over the valence-arousal plane.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,29 +30,47 @@ def _unbiased_mmd2(k_xx: np.ndarray, k_yy: np.ndarray, k_xy: np.ndarray) -> floa
 KERNEL_CACHE_ROWS = 5000
 
 
+class KID(NamedTuple):
+    """A KID estimate: mean and std over ``subsets`` random subsets of ``subset_size`` rows per set."""
+
+    mean: float
+    std: float
+    subset_size: int
+    subsets: int
+
+
+def kid_subset_size(requested: int, rows_a: int, rows_b: int) -> int:
+    """At most half of the smaller set, so that random subsets differ and their spread means
+    something (subsets as large as a set are all that set: the std would be 0). At least 2,
+    the smallest size the unbiased estimate is defined for."""
+    return max(2, min(requested, rows_a // 2, rows_b // 2))
+
+
 def kid(
     features_a: np.ndarray,
     features_b: np.ndarray,
     subset_size: int = 1000,
     subsets: int = 100,
     seed: int = 0,
-) -> tuple[float, float]:
-    """Kernel Inception Distance (Binkowski et al., ICLR 2018): (mean, std) over random subsets.
+) -> KID:
+    """Kernel Inception Distance (Binkowski et al., ICLR 2018): mean and std over random subsets.
 
-    Each subset draws ``subset_size`` rows without replacement from each set (capped at the
-    smaller set's size) and computes the unbiased MMD^2 with the cubic polynomial kernel. The
-    estimate is unbiased, so it can be slightly negative for two samples of one distribution.
-    When both sets are no larger than ``subset_size`` every subset is the whole set and the std
-    is 0. The subsets are drawn from ``np.random.default_rng(seed)``: same inputs, same number.
+    Each subset draws ``kid_subset_size(subset_size, N_a, N_b)`` rows without replacement from
+    each set (first from a, then from b, with ``np.random.default_rng(seed)``: same inputs, same
+    number) and computes the unbiased MMD^2 with the cubic polynomial kernel. The mean over
+    subsets estimates the same quantity as the whole sets would; the std is the spread of the
+    subset estimates. The estimate is unbiased, so it can be slightly negative for two samples of
+    one distribution. With only 2 rows in both sets no two subsets can differ: the std is NaN.
     """
     features_a = np.asarray(features_a, dtype=np.float64)
     features_b = np.asarray(features_b, dtype=np.float64)
-    size = min(subset_size, len(features_a), len(features_b))
-    if size < 2:
+    if min(len(features_a), len(features_b)) < 2 or subsets < 2:
         raise ValueError(
-            f"KID needs at least 2 feature rows in each set; got {len(features_a)} and {len(features_b)}. "
-            "Use at least 100 images per set for a usable number (1000+ recommended)."
+            f"KID needs at least 2 feature rows in each set and 2 subsets; got {len(features_a)} and "
+            f"{len(features_b)} rows, {subsets} subsets. Use at least 100 images per set for a usable "
+            "number (1000+ recommended)."
         )
+    size = kid_subset_size(subset_size, len(features_a), len(features_b))
     cached = len(features_a) + len(features_b) <= KERNEL_CACHE_ROWS
     if cached:
         k_aa = _polynomial_kernel(features_a, features_a)
@@ -70,7 +91,8 @@ def kid(
                 _polynomial_kernel(subset_a, subset_b),
             )
         values[index] = _unbiased_mmd2(*kernels)
-    return float(values.mean()), float(values.std())
+    identical_subsets = size == len(features_a) == len(features_b)
+    return KID(float(values.mean()), float("nan") if identical_subsets else float(values.std()), size, subsets)
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -139,10 +161,55 @@ def real_vs_real_floor(
 
     A generator whose KID/FID is near this floor is indistinguishable from real images at this
     sample size (each half has N // 2 rows, so its FID is biased upwards relative to N vs N).
+    KID subsets hold ``kid_subset_size(subset_size, N // 2, N // 2)`` rows; score a model with
+    the same ``kid_subset_size`` so both spreads come from subsets of one size.
     """
     features = np.asarray(features, dtype=np.float64)
     order = np.random.default_rng(seed).permutation(len(features))
     half = len(features) // 2
     first, second = features[order[:half]], features[order[half : 2 * half]]
-    kid_mean, kid_std = kid(first, second, subset_size=subset_size, subsets=subsets, seed=seed)
-    return {"kid_mean": kid_mean, "kid_std": kid_std, "fid": fid(first, second), "n_per_half": int(half)}
+    result = kid(first, second, subset_size=subset_size, subsets=subsets, seed=seed)
+    return {"kid_mean": result.mean, "kid_std": result.std, "kid_subset_size": result.subset_size,
+            "fid": fid(first, second), "n_per_half": int(half)}
+
+
+def sliding_window_kid(
+    fake_features: np.ndarray,
+    fake_valence: np.ndarray,
+    fake_arousal: np.ndarray,
+    real_features: np.ndarray,
+    real_valence: np.ndarray,
+    real_arousal: np.ndarray,
+    steps: int = 9,
+    radius: float = 1.5,
+    min_images: int = 10,
+    subset_size: int = 100,
+    subsets: int = 20,
+    seed: int = 0,
+) -> dict:
+    """Where on the VA plane is the model good? KID of generated vs real images in windows.
+
+    The sliding-window FID of CcGAN (Ding et al., ICLR 2021, Section 5) on two labels: window
+    centres on a ``steps`` x ``steps`` grid over 1-9, each window holding the images whose
+    (valence, arousal) lies within ``radius`` rating points of its centre; for fakes that is the
+    label they were requested at. Fakes should be requested at the real images' own labels, so
+    a window compares the two sets at the same labels. KID instead of FID because it is unbiased
+    at the few dozen images a window holds. Windows with fewer than ``min_images`` real or
+    generated images are NaN.
+
+    Returns {"levels": the centres (1-9), "kid_mean", "kid_std", "n_real", "n_fake": (steps,
+    steps) arrays indexed [arousal, valence], arousal rising with the row index, "radius",
+    "min_images"}.
+    """
+    levels = np.linspace(1.0, 9.0, steps)
+    out = {name: np.full((steps, steps), np.nan) for name in ("kid_mean", "kid_std")}
+    out.update(n_real=np.zeros((steps, steps), int), n_fake=np.zeros((steps, steps), int))
+    for row, centre_arousal in enumerate(levels):
+        for column, centre_valence in enumerate(levels):
+            in_real = np.hypot(real_valence - centre_valence, real_arousal - centre_arousal) <= radius
+            in_fake = np.hypot(fake_valence - centre_valence, fake_arousal - centre_arousal) <= radius
+            out["n_real"][row, column], out["n_fake"][row, column] = in_real.sum(), in_fake.sum()
+            if min(in_real.sum(), in_fake.sum()) >= min_images:
+                result = kid(fake_features[in_fake], real_features[in_real], subset_size, subsets, seed)
+                out["kid_mean"][row, column], out["kid_std"][row, column] = result.mean, result.std
+    return {"levels": levels, **out, "radius": float(radius), "min_images": int(min_images)}

