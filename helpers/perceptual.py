@@ -39,7 +39,10 @@ def load_lpips(random_backbone: bool = False) -> torch.nn.Module:
     """
     import warnings
 
-    import lpips
+    try:
+        import lpips
+    except ImportError as error:
+        raise PerceptualWeightsMissing("the lpips package is not installed: pip install lpips") from error
 
     try:
         with warnings.catch_warnings():  # lpips calls torchvision's deprecated `pretrained=` API

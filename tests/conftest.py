@@ -41,6 +41,21 @@ def tiny_landscapes(tmp_path_factory):
     return train, val
 
 
+@pytest.fixture(scope="session")
+def ci_runs(tiny_landscapes, tmp_path_factory):
+    """A ci VAE, then a ci GAN run: (out folder, GAN result)."""
+    from helpers.config import model_config_for_size, preset
+    from helpers.training.gan import train_gan
+    from helpers.training.vae import train_vae
+
+    train, val = tiny_landscapes
+    out = tmp_path_factory.mktemp("weights")
+    vae = train_vae(preset("ci", "vae"), model_config_for_size(64), train, val, out_dir=out, progress=False)
+    gan = train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=out, progress=False,
+                    lpips_model=None)
+    return out, vae, gan
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     import torch

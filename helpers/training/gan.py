@@ -59,6 +59,21 @@ class GANResult:
     finished: bool  # False when stopped early (max_steps or Ctrl-C): resume with run_dir
 
 
+DISCRIMINATOR_SETTINGS = ("d_channels", "d_blocks", "d_spectral_norm", "mbstd_group", "projection")
+
+
+def _discriminator_config(vae_config, d_settings: dict, projection, vae_path):
+    """The VAE's model config with the discriminator settings overridden (D is new; G is not)."""
+    overrides = dict(d_settings or {})
+    if projection is not None:
+        overrides["projection"] = projection
+    changes_generator = sorted(set(overrides) - set(DISCRIMINATOR_SETTINGS))
+    if changes_generator:
+        raise ValueError(f"{', '.join(changes_generator)} would change the generator, which {vae_path} fixes; "
+                         f"pretrain a VAE with that setting instead (d_settings= takes {', '.join(DISCRIMINATOR_SETTINGS)})")
+    return replace(vae_config, **overrides).check()
+
+
 def _quality_scorer(val, config: GANTrainConfig, log: RunLog, device):
     """KID (Binkowski et al. 2018) of EMA samples against held-out reals, or None without Inception."""
     from helpers.metrics import inception_available, inception_features, kid
@@ -137,12 +152,13 @@ def _check_eru(eru: dict, step: int) -> None:
 
 
 def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", data_config: DataConfig = None,
-              projection: bool = False, eru: str = None, resume=None, progress: bool = True, on_epoch=None,
-              max_steps: int = None, lpips_model="auto", test=None) -> GANResult:
+              projection: bool = None, eru: str = None, resume=None, progress: bool = True, on_epoch=None,
+              max_steps: int = None, lpips_model="auto", test=None, d_settings: dict = None) -> GANResult:
     """Train the generator (warm-started from ``vae_path``'s decoder) against a new discriminator.
 
     ``max_steps`` stops after that many steps in this call (resumable); ``on_epoch(record,
-    run_dir)`` is called after each epoch; ``lpips_model="auto"`` loads LPIPS-AlexNet if its
+    run_dir)`` is called after each epoch; ``d_settings`` overrides D's settings of the
+    VAE's model config (``DISCRIMINATOR_SETTINGS``); ``lpips_model="auto"`` loads LPIPS-AlexNet if its
     weights are present, else trains without the LPIPS term and says so. ``test`` (never trained
     on) is only recorded: its names go to the run's ``split.json``.
     """
@@ -150,7 +166,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     device = pick_device(config.device)
     torch.manual_seed(config.seed)
     vae, vae_checkpoint = load_model(vae_path, "vae", device=device)
-    model_config = replace(vae.config, projection=projection)
+    model_config = _discriminator_config(vae.config, d_settings, projection, vae_path)
     if eru is not None and eru != model_config.eru:
         raise ValueError(f"{vae_path} was trained with eru={model_config.eru!r}; pretrain a VAE with eru={eru!r} first")
     generator, encoder = vae.decoder.train(), vae.encoder.eval().requires_grad_(False)
@@ -173,7 +189,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     step, best_score = 0, float("inf")
     if resume:
         run_dir = Path(resume)
-        state = load_run_state(run_dir, {"noise": noise})
+        state = load_run_state(run_dir)
         generator.load_state_dict(state["generator"])
         generator_ema.load_state_dict(state["generator_ema"])
         discriminator.load_state_dict(state["discriminator"])
@@ -215,7 +231,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
             "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
             "step": step, "best_score": best_score, "stats": stats.state(step),
-        }, {"noise": noise})
+        })
 
     def clip(module) -> torch.Tensor:
         """Clip the gradient norm (when grad_clip > 0); returns the norm before clipping, for the log."""
@@ -237,6 +253,9 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                     group["lr"] = config.g_learning_rate * lr_scale
                 for group in d_optimizer.param_groups:
                     group["lr"] = config.d_learning_rate * lr_scale
+                # Every random draw of a step comes from (seed, step): a resumed run, on any device,
+                # continues exactly, with no generator state to carry across devices.
+                noise.manual_seed(config.seed * 2**32 + step)
                 order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
                 chosen = np.sort(order[index * batch:(index + 1) * batch])
                 reals = to_tensor(train.images[chosen], device)
