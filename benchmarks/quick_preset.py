@@ -6,23 +6,22 @@ print the figures as JSON. Target: at most 20 minutes on 2 CPU cores.
 
 import argparse
 import json
-import platform
 import shutil
 import time
 from pathlib import Path
-
-import torch
 
 from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.training.gan import train_gan
 from helpers.training.vae import train_vae
+from machine import machine_facts
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="weights/quick-benchmark")
     parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     out = Path(args.out)
     if out.exists():
@@ -35,7 +34,7 @@ def main():
     data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=args.size)
     train, val, test = data.split(data_config)
     clock = time.time()
-    vae = train_vae(preset("quick", "vae"), model_config_for_size(args.size), train, val, out_dir=out,
+    vae = train_vae(preset("quick", "vae"), model_config_for_size(args.size, "quick"), train, val, out_dir=out,
                     data_config=data_config, progress=False, test=test)
     times["vae_seconds"] = time.time() - clock
     clock = time.time()
@@ -45,8 +44,8 @@ def main():
     times["total_seconds"] = time.time() - started
     full_phase = [r["images_per_second"] for r in gan.history if r.get("phase") == 3 and "images_per_second" in r]
     result = {
-        "benchmark": "quick_preset", "size": args.size, "machine": platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(), **{k: round(v, 1) for k, v in times.items()},
+        "benchmark": "quick_preset", "size": args.size, "machine": machine_facts(),
+        **{k: round(v, 1) for k, v in times.items()},
         "total_minutes": round(times["total_seconds"] / 60, 2),
         "gan_full_phase_images_per_second_median": sorted(full_phase)[len(full_phase) // 2] if full_phase else None,
         "kid_by_epoch": {r["epoch_end"]: r["kid"] for r in gan.history if "kid" in r},
@@ -54,6 +53,8 @@ def main():
         "target_minutes": 20,
     }
     print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

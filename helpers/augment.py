@@ -27,12 +27,13 @@ NON_LEAKING_P = 0.8  # the largest p at which the augmentations do not leak into
 class AdaptiveAugment:
     def __init__(self, target: float = 0.6, speed_images: int = 500_000, interval: int = 4,
                  translation: bool = True, cutout: bool = True, colour: bool = False, xflip: bool = False,
-                 p: float = 0.0):
+                 p: float = 0.0, adaptive: bool = True):
         self.target = target
         self.speed_images = speed_images  # images over which p may travel from 0 to 1
         self.interval = interval
         self.translation, self.cutout, self.colour, self.xflip = translation, cutout, colour, xflip
         self.p = p
+        self.adaptive = adaptive  # False: p stays where it is (ADA off; the x-flip alone may be on)
         self._sign_sum = 0.0  # becomes a tensor on D's device: read once per interval, not every step
         self._count = 0
         self._steps = 0
@@ -64,6 +65,8 @@ class AdaptiveAugment:
 
     def observe(self, real_scores: torch.Tensor, batch_size: int) -> None:
         """Accumulate sign(D(real)); every ``interval`` calls, move p towards the target."""
+        if not self.adaptive:
+            return
         self._sign_sum = self._sign_sum + torch.sign(real_scores.detach().float()).sum()  # stays on the device
         self._count += real_scores.numel()
         self._steps += 1

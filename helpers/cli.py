@@ -84,7 +84,7 @@ def cmd_train_vae(args):
     data_config = _data_config(args, size)
     train, val, test = data.split(data_config)
     config = preset(args.preset, "vae", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
-    model_config = model_config_for_size(size, eru=args.eru)
+    model_config = model_config_for_size(size, args.preset, eru=args.eru)
     try:
         result = train_vae(config, model_config, train, val, out_dir=args.out, data_config=data_config,
                            resume=args.resume, test=test)
@@ -169,7 +169,7 @@ def build_parser():
 
     p = commands.add_parser("train-vae", help="pretrain the VAE (the generator's warm start)")
     _add_data_arguments(p)
-    p.add_argument("--preset", choices=["ci", "quick", "full"], default="quick")
+    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
     p.add_argument("--out", default="weights")
     p.add_argument("--size", type=int, choices=[64, 128], default=64)
     p.add_argument("--epochs", type=int)
@@ -182,7 +182,7 @@ def build_parser():
     p = commands.add_parser("train-gan", help="train the GAN from a pretrained VAE")
     _add_data_arguments(p)
     p.add_argument("--vae", required=True, help="vae_best.pth from train-vae")
-    p.add_argument("--preset", choices=["ci", "quick", "full"], default="quick")
+    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
     p.add_argument("--out", default="weights")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)

@@ -14,10 +14,16 @@ class ModelConfig:
     # Generator widths at 4x4, 8x8, ... up to image_size / 2; the last stage upsamples
     # straight to RGB, so no wide feature map is ever held at full resolution.
     g_channels: tuple = (256, 128, 64, 32)
-    # Discriminator/encoder widths from image_size / 2 down to 4x4.
-    d_channels: tuple = (32, 64, 128, 128)
+    # Discriminator widths from image_size / 2 down to 4x4, and its design (models/discriminator.py).
+    d_channels: tuple = (32, 64, 128, 256)
+    d_blocks: str = "residual"  # "residual" (SNGAN/StyleGAN2-style down blocks) or "plain" (one conv per stage)
+    d_spectral_norm: str = "head"  # where D has spectral norm: "all", "head" (output and VA layers) or "none"
+    # VAE encoder widths, image_size / 2 down to 4x4.
+    encoder_channels: tuple = (32, 64, 128, 128)
     eru: str = "film"  # "film" (the original's final form) or "attention" (Park & Lee 2020)
     eru_hidden: int = 32
+    eru_at_start: bool = True  # one more ERU on the 4x4 block (models/generator.py)
+    rgb_output: str = "subpixel"  # "subpixel" (ICNR PixelShuffle) or "tied" (nearest x2 + 3x3 conv)
     projection: bool = False  # projection conditioning in D (Miyato & Koyama 2018)
     mbstd_group: int = 4  # minibatch standard deviation group size (Karras et al. 2018)
 
@@ -29,20 +35,45 @@ class ModelConfig:
     def check(self) -> "ModelConfig":
         if self.image_size not in (64, 128):
             raise ValueError(f"image_size must be 64 or 128, not {self.image_size}")
-        for name in ("g_channels", "d_channels"):
+        for name in ("g_channels", "d_channels", "encoder_channels"):
             if len(getattr(self, name)) != self.stages + 1:
                 raise ValueError(f"{name} needs {self.stages + 1} widths for {self.image_size}px, got {getattr(self, name)}")
+        if self.d_blocks not in ("residual", "plain"):
+            raise ValueError(f"d_blocks must be 'residual' or 'plain', not {self.d_blocks!r}")
+        if self.d_spectral_norm not in ("all", "head", "none"):
+            raise ValueError(f"d_spectral_norm must be 'all', 'head' or 'none', not {self.d_spectral_norm!r}")
+        if self.rgb_output not in ("tied", "subpixel"):
+            raise ValueError(f"rgb_output must be 'tied' or 'subpixel', not {self.rgb_output!r}")
         if self.eru not in ("film", "attention"):
             raise ValueError(f"eru must be 'film' or 'attention', not {self.eru!r}")
         return self
 
 
-def model_config_for_size(size: int, **overrides) -> ModelConfig:
-    """Default widths for 64 or 128 pixels (128 adds a thin stage on top)."""
-    if size == 128:
-        overrides.setdefault("g_channels", (256, 128, 64, 32, 16))
-        overrides.setdefault("d_channels", (16, 32, 64, 128, 128))
-    return ModelConfig(image_size=size, **overrides).check()
+# The first version's recipe, for the ablations: one conv per D stage with spectral norm on every
+# layer, VA from 8x8 on, a tied nearest+conv RGB output.
+FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(32, 64, 128, 128),
+                           eru_at_start=False, rgb_output="tied")
+
+# Model widths per preset and size: "ci" tiny (proves the code runs), "quick" sized for a CPU
+# budget, "full" for a GPU (the original had 5 M parameters in G and 28 M in D).
+MODEL_WIDTHS = {
+    ("ci", 64): dict(g_channels=(64, 32, 16, 8), d_channels=(8, 16, 32, 32), encoder_channels=(8, 16, 32, 32)),
+    ("ci", 128): dict(g_channels=(64, 32, 16, 8, 8), d_channels=(8, 8, 16, 32, 32), encoder_channels=(8, 8, 16, 32, 32)),
+    ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128)),
+    ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
+                         encoder_channels=(16, 32, 64, 128, 128)),
+    ("full", 64): dict(g_channels=(512, 256, 128, 64), d_channels=(64, 128, 256, 512), encoder_channels=(64, 128, 256, 256)),
+    ("full", 128): dict(g_channels=(512, 256, 128, 64, 32), d_channels=(32, 64, 128, 256, 512),
+                        encoder_channels=(32, 64, 128, 256, 256)),
+}
+
+
+def model_config_for_size(size: int, preset_name: str = "quick", **overrides) -> ModelConfig:
+    """The model of a preset (``MODEL_WIDTHS``; "reference" uses the quick model) at 64 or 128 pixels."""
+    if size not in (64, 128):
+        raise ValueError(f"image_size must be 64 or 128, not {size}")
+    widths = MODEL_WIDTHS[("quick" if preset_name == "reference" else preset_name, size)]
+    return ModelConfig(image_size=size, **{**widths, **overrides}).check()
 
 
 def to_dict(config) -> dict:
@@ -90,8 +121,10 @@ class VAETrainConfig:
 class GANTrainConfig:
     epochs: int = 1000
     batch_size: int = 16
-    g_learning_rate: float = 1e-4  # TTUR (Heusel et al. 2017): D learns at half G's rate here
-    d_learning_rate: float = 5e-5
+    # TTUR (Heusel et al. 2017): two time scales. The original gave D half G's rate (5e-5); measured
+    # here, a D that slow never leaves chance against a warm-started G (notebook 03), so D learns 4x faster.
+    g_learning_rate: float = 1e-4
+    d_learning_rate: float = 4e-4
     adam_betas: tuple = (0.0, 0.99)
     grad_clip: float = 1.0
     lr_decay_start: float = 0.75  # run fraction where the cosine decay of both learning rates starts
@@ -102,16 +135,19 @@ class GANTrainConfig:
     lpips_weight: float = 0.005
     lpips_start: float = 0.2
     lpips_full: float = 0.5
-    r1_gamma: float = 5.0
+    # R1 weight: StyleGAN2-ADA's heuristic 0.0002 * resolution^2 / batch is 0.05 at 64 px, batch 16;
+    # the original's 5 smoothed D so much that it could not tell reals from fakes.
+    r1_gamma: float = 0.1
     r1_interval: int = 16
     va_weight: float = 0.5
-    diversity_weight: float = 0.3
-    diversity_margin: float = 0.4
+    va_sensitivity_weight: float = 0.3
+    va_sensitivity_margin: float = 0.4
     ema_decay: float = 0.999
     ada: str = "auto"  # "auto" (on for sets under 5,000 images), "on" or "off"
     ada_target: float = 0.6
     ada_speed_images: int = 500_000
     ada_colour: bool = False  # colour augmentation erases VA cues; see augment.py
+    xflip: bool = True  # mirror reals and fakes in D's path (a mirrored landscape keeps its VA); see augment.py
     seed: int = 0
     device: str = "auto"
     sample_every: int = 5  # epochs between sample grids
@@ -131,12 +167,15 @@ PRESETS = {
         "data_images": 2000,
     },
     "quick": {
-        # A short CPU run cannot afford the original's slow rates: both networks learn 2x
-        # (G) and 8x (D) faster, D faster than G as in TTUR (Heusel et al. 2017).
-        "vae": VAETrainConfig(epochs=8, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=2),
-        "gan": GANTrainConfig(epochs=20, g_learning_rate=2e-4, d_learning_rate=4e-4,
-                              ada_speed_images=40_000, sample_every=2, eval_every=7,
-                              eval_fakes=48, eval_reals=96, stats_every=25),
+        "vae": VAETrainConfig(epochs=16, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
+        "gan": GANTrainConfig(epochs=50, ada_speed_images=100_000, sample_every=5, eval_every=10,
+                              eval_fakes=64, eval_reals=128, stats_every=25),
+        "data_images": 2000,
+    },
+    "reference": {  # the quick recipe trained longer: the model shipped in weights/reference/
+        "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
+        "gan": GANTrainConfig(epochs=300, ada_speed_images=200_000, sample_every=10, eval_every=25,
+                              eval_fakes=128, eval_reals=256, stats_every=50),
         "data_images": 2000,
     },
     "ci": {

@@ -2,7 +2,7 @@
 
 * ``d_main``: hinge loss on reals and fakes + the VA head's regression loss on reals;
 * ``d_r1``:   the lazy R1 penalty on reals (every ``r1_interval`` steps, scaled up to match);
-* ``g_main``: hinge generator loss + VA loss on fakes + diversity loss + reconstruction
+* ``g_main``: hinge generator loss + VA loss on fakes + VA-sensitivity loss (the original's "diversity loss") + reconstruction
   (MSE + LPIPS) on the encoder's latents, each with the schedule's weight.
 
 Each step computes its loss, calls ``backward()`` and returns its numbers; the training loop
@@ -36,9 +36,12 @@ def r1_penalty(real_scores: torch.Tensor, reals: torch.Tensor) -> torch.Tensor:
     return gradient.pow(2).sum(dim=(1, 2, 3)).mean()
 
 
-def diversity_loss(first: torch.Tensor, second: torch.Tensor, first_va: torch.Tensor,
-                   second_va: torch.Tensor, margin: float = 0.4) -> torch.Tensor:
+def va_sensitivity_loss(first: torch.Tensor, second: torch.Tensor, first_va: torch.Tensor,
+                        second_va: torch.Tensor, margin: float = 0.4) -> torch.Tensor:
     """Pairs made from the same z with different VA must differ in proportion to their VA distance.
+
+    The original project called this a "diversity loss"; it asks for sensitivity to VA, not for
+    variety across seeds (which notebook 04's diversity metric measures), so it is named for that.
 
     The image distance is the mean absolute difference of 16x16 average-pooled images (the
     colour layout, not texture); a pair is penalised when it is below ``margin`` times the
@@ -63,11 +66,11 @@ class GANLoss:
 
     def __init__(self, generator, discriminator, encoder=None, augment=None, lpips_model=None,
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
-                 diversity_weight: float = 0.3, diversity_margin: float = 0.4, noise=None):
+                 va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
-        self.va_weight, self.diversity_weight, self.diversity_margin = va_weight, diversity_weight, diversity_margin
+        self.va_weight, self.va_sensitivity_weight, self.va_sensitivity_margin = va_weight, va_sensitivity_weight, va_sensitivity_margin
         self.noise = noise  # a torch.Generator for the augmentations, part of the resumable state
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
@@ -103,7 +106,7 @@ class GANLoss:
         """Generator losses for one batch of fakes, weighted by the phase schedule.
 
         ``fakes[:pair_split]`` and ``fakes[pair_split:2 * pair_split]`` share their z (see
-        ``diversity_loss``).
+        ``va_sensitivity_loss``).
         """
         total = reals.new_zeros((), dtype=torch.float32)
         stats = {}
@@ -112,9 +115,9 @@ class GANLoss:
             adversarial = g_hinge_loss(score)
             va = va_loss(predicted_va, fake_va, keep)
             first, second = fakes[:pair_split], fakes[pair_split:2 * pair_split]
-            diversity = diversity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.diversity_margin)
-            total = total + weights.adversarial * (adversarial + self.va_weight * va + self.diversity_weight * diversity)
-            stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), diversity_loss=diversity.detach())
+            sensitivity = va_sensitivity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.va_sensitivity_margin)
+            total = total + weights.adversarial * (adversarial + self.va_weight * va + self.va_sensitivity_weight * sensitivity)
+            stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), va_sensitivity_loss=sensitivity.detach())
         if weights.reconstruction > 0 or (weights.lpips > 0 and self.lpips_model is not None):
             with torch.no_grad():
                 latents, _ = self.encoder(reals)

@@ -59,7 +59,7 @@ class Session:
         return preset(self.preset, "gan", **overrides)
 
     def model_config(self, **overrides):
-        return model_config_for_size(self.size, **overrides)
+        return model_config_for_size(self.size, self.preset, **overrides)
 
     @property
     def vae_path(self) -> Path:

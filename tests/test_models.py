@@ -21,7 +21,33 @@ def test_shapes(size):
     assert mu.shape == logvar.shape == (4, config.latent_dim)
     score, predicted_va = Discriminator(config)(images)
     assert score.shape == (4,) and predicted_va.shape == (4, 2)
-    assert len(Generator(config).erus()) == config.stages == {64: 3, 128: 4}[size]
+    assert config.stages == {64: 3, 128: 4}[size]
+    assert len(Generator(config).erus()) == config.stages + 1  # one per upsampling stage + the 4x4 block
+    assert len(Generator(model_config_for_size(size, eru_at_start=False)).erus()) == config.stages
+
+
+@pytest.mark.parametrize("blocks, spectral_norm", [("residual", "head"), ("residual", "all"), ("plain", "all"), ("plain", "none")])
+def test_discriminator_designs_put_spectral_norm_where_asked(blocks, spectral_norm):
+    config = model_config_for_size(64, d_blocks=blocks, d_spectral_norm=spectral_norm, d_channels=(8, 8, 16, 16))
+    discriminator = Discriminator(config)
+    normalised = {name.split(".parametrizations")[0] for name, _ in discriminator.named_parameters() if "parametrizations" in name}
+    assert ("adversarial" in normalised and "va_head" in normalised) == (spectral_norm != "none")
+    assert any(name.startswith("down_path") for name in normalised) == (spectral_norm == "all")
+    score, _ = discriminator(torch.randn(4, 3, 64, 64))
+    assert score.shape == (4,)
+
+
+def test_subpixel_rgb_starts_as_a_nearest_upsampled_conv_and_can_then_draw_each_pixel():
+    from helpers.models.generator import SubPixelRGB
+
+    layer = SubPixelRGB(6)
+    x = torch.randn(2, 6, 5, 5)
+    one_kernel = F.conv2d(x, layer.conv.weight[::4], layer.conv.bias[::4], padding=1)
+    assert torch.equal(layer(x), F.interpolate(one_kernel, scale_factor=2, mode="nearest"))  # ICNR: no blocks at init
+    with torch.no_grad():
+        layer.conv.weight[1].add_(torch.randn_like(layer.conv.weight[1]))  # one sub-pixel kernel learns its own
+    out = layer(x)
+    assert not torch.equal(out[:, 0, 0::2, 1::2], out[:, 0, 0::2, 0::2])  # neighbouring pixels now differ
 
 
 def test_film_eru_at_base_zero_is_the_multiplier_formula():
@@ -63,7 +89,7 @@ def test_film_eru_records_stats_only_when_asked():
     assert eru.last_stats is None
     generator = Generator(model_config_for_size(64))
     stats = generator.eru_stats(torch.randn(2, 128), torch.rand(2, 2))
-    assert len(stats) == 3 and {"gamma_min", "gamma_max", "gamma_mean", "beta_min"} <= set(stats[0])
+    assert len(stats) == len(generator.erus()) == 4 and {"gamma_min", "gamma_max", "gamma_mean", "beta_min"} <= set(stats[0])
     assert all(eru.last_stats is not None and not eru.record_stats for eru in generator.erus())
 
 
@@ -128,7 +154,7 @@ def test_mismatched_checkpoints_fail_with_one_clear_sentence(tmp_path):
     with pytest.raises(CheckpointError, match="junk.pth is not a checkpoint"):
         load_generator(tmp_path / "junk.pth")
     data = torch.load(path, weights_only=True)
-    data["state_dict"].pop("to_rgb.weight")
+    data["state_dict"].pop("to_rgb.conv.weight")
     torch.save(data, tmp_path / "broken.pth")
     with pytest.raises(CheckpointError, match="weights do not match"):
         load_generator(tmp_path / "broken.pth")
@@ -151,3 +177,18 @@ def test_a_few_vae_steps_lower_the_loss(tiny_landscapes):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_checkpoints_from_before_a_setting_existed_load_as_the_first_version(tmp_path):
+    from helpers.config import FIRST_VERSION_MODEL
+
+    old = Generator(model_config_for_size(64, **FIRST_VERSION_MODEL))
+    path = save_model(old, tmp_path / "old.pth", "generator")
+    data = torch.load(path, weights_only=True)
+    for key in ("eru_at_start", "rgb_output", "d_blocks", "d_spectral_norm", "encoder_channels"):
+        del data["model_config"][key]  # as written by the first version
+    torch.save(data, path)
+    loaded = load_generator(path)
+    assert not loaded.config.eru_at_start and loaded.config.rgb_output == "tied"
+    z, va = torch.randn(2, 128), torch.rand(2, 2)
+    assert torch.equal(loaded(z, va), old.eval()(z, va))

@@ -7,7 +7,7 @@ import torch
 
 from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _translate
 from helpers.config import model_config_for_size, preset
-from helpers.losses import d_hinge_loss, diversity_loss, g_hinge_loss, r1_penalty, va_loss
+from helpers.losses import d_hinge_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
 from helpers.training.schedule import phase_weights
 
@@ -36,13 +36,13 @@ def test_r1_is_zero_for_a_constant_discriminator_and_positive_otherwise():
     assert r1_penalty(linear, x).item() == pytest.approx(4.0 * 3 * 8 * 8)
 
 
-def test_diversity_loss_penalises_look_alikes_with_different_va():
+def test_va_sensitivity_loss_penalises_look_alikes_with_different_va():
     same = torch.zeros(2, 3, 16, 16)
     va_a, va_b = torch.tensor([[0.0, 0.0], [0.5, 0.5]]), torch.tensor([[1.0, 1.0], [0.5, 0.5]])
-    penalised = diversity_loss(same, same, va_a, va_b, margin=0.4)
+    penalised = va_sensitivity_loss(same, same, va_a, va_b, margin=0.4)
     assert penalised.item() == pytest.approx(0.4 * math.sqrt(2) / 2)  # only the first pair differs in VA
     different = torch.stack([torch.ones(3, 16, 16), torch.zeros(3, 16, 16)])
-    assert diversity_loss(different, -different, va_a, va_b).item() == 0.0
+    assert va_sensitivity_loss(different, -different, va_a, va_b).item() == 0.0
 
 
 def test_schedule_weights_at_the_phase_boundaries():
@@ -191,7 +191,7 @@ def test_va_losses_teach_d_the_labels_and_g_the_colour(direction):
     generator, discriminator = Generator(config), Discriminator(config)
     # A large VA weight makes the VA terms dominate the hinge: this tests the VA signal alone (and a
     # frozen D's hinge would pull every fake towards its one favourite image).
-    loss = GANLoss(generator, discriminator, va_weight=100.0, diversity_weight=0.0)
+    loss = GANLoss(generator, discriminator, va_weight=100.0, va_sensitivity_weight=0.0)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-3, betas=(0.0, 0.99))
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.0, 0.99))
     d_va_losses = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 import helpers
-from helpers.config import ModelConfig, from_dict, to_dict
+from helpers.config import FIRST_VERSION_MODEL, ModelConfig, from_dict, to_dict
 from helpers.models.discriminator import Discriminator
 from helpers.models.encoder import VAE, Encoder
 from helpers.models.generator import Generator
@@ -60,6 +60,12 @@ def read_checkpoint(path) -> dict:
     return data
 
 
+def _with_first_version_settings(settings: dict) -> dict:
+    """Checkpoints written before a setting existed were made with the first version's design."""
+    first = {key: value for key, value in FIRST_VERSION_MODEL.items() if key != "d_channels"}
+    return {**first, "encoder_channels": settings.get("d_channels"), **settings}
+
+
 def config_differences(expected: ModelConfig, found: ModelConfig) -> list:
     return [
         f"{name}={getattr(found, name)!r} (expected {getattr(expected, name)!r})"
@@ -74,7 +80,7 @@ def load_model(path, kind: str, expected_config: ModelConfig = None, device="cpu
     if data["kind"] != kind:
         raise CheckpointError(f"{path} holds a {data['kind']} checkpoint, but a {kind} is needed here.")
     try:
-        config = from_dict(ModelConfig, data["model_config"]).check()
+        config = from_dict(ModelConfig, _with_first_version_settings(data["model_config"])).check()
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: its model settings are not understood ({error}).") from error
     if expected_config is not None:

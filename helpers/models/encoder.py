@@ -48,8 +48,8 @@ class Encoder(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.down_path = DownPath(config.check().d_channels)
-        self.to_latent = nn.Linear(config.d_channels[-1] * 16, 2 * config.latent_dim)
+        self.down_path = DownPath(config.check().encoder_channels)
+        self.to_latent = nn.Linear(config.encoder_channels[-1] * 16, 2 * config.latent_dim)
 
     def forward(self, x: torch.Tensor):
         mu, logvar = self.to_latent(self.down_path(x).flatten(1)).chunk(2, dim=1)

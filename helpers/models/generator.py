@@ -9,6 +9,18 @@ convolutions (Odena et al., Distill 2016), the blur of bilinear upsampling compo
 the stages, and the coloured blocks of an un-ICNR-initialised PixelShuffle: all three
 failed in the original project (SEED_DESIGN.md). ``UpsampleConv3x3`` computes the same
 function 2.25x cheaper.
+
+Two options, set by ``ModelConfig``:
+
+* ``eru_at_start``: one more ERU on the 4x4 block, so VA shapes the layout (where the horizon
+  and the light are), not only the textures of 8x8 and finer.
+* ``rgb_output="subpixel"``: the 64x64 image comes from a sub-pixel convolution (a 3x3 conv to
+  4 x 3 channels at 32x32, then PixelShuffle; Shi et al. 2016) initialised with ICNR (Aitken
+  et al. 2017): at the start all four sub-pixel kernels are the same, so the output is the
+  nearest-upsampled image of one conv (no coloured blocks), and training can then give each
+  output pixel its own kernel. The ``"tied"`` output (nearest x2 + 3x3 conv) keeps the four
+  kernels tied to one 3x3 kernel for ever, so a 2x2 block of output pixels can only differ
+  as much as a 3x3 kernel's taps allow: the first version's soft 64x64 images.
 """
 
 import torch
@@ -30,6 +42,21 @@ class UpStage(nn.Module):
         return self.eru(F.leaky_relu(self.up_conv(x), 0.2), va)
 
 
+class SubPixelRGB(nn.Module):
+    """features (B, C, S, S) -> RGB (B, 3, 2S, 2S): 3x3 conv to 12 channels, PixelShuffle(2), ICNR init."""
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, 3 * 4, 3, padding=1)
+        with torch.no_grad():  # ICNR: the 4 sub-pixel kernels of each colour start equal
+            base = self.conv.weight[:3].clone()
+            self.conv.weight.copy_(base.repeat_interleave(4, dim=0))
+            self.conv.bias.copy_(self.conv.bias[:3].clone().repeat_interleave(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(self.conv(x), 2)
+
+
 class Generator(nn.Module):
     """G(z, va) -> image in [-1, 1]; va holds (valence, arousal) in [0, 1], shape (B, 2)."""
 
@@ -38,21 +65,24 @@ class Generator(nn.Module):
         self.config = config.check()
         channels = config.g_channels
         self.start = nn.Linear(config.latent_dim, channels[0] * 16)
+        self.start_eru = make_eru(config.eru, channels[0], config.eru_hidden) if config.eru_at_start else None
         self.stages = nn.ModuleList(
             UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden) for i in range(config.stages)
         )
         # The last upsampling goes straight to RGB: a full-resolution feature map would cost
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
-        self.to_rgb = UpsampleConv3x3(channels[-1], 3)
+        self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3)
 
     def forward(self, z: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
         x = F.leaky_relu(self.start(z), 0.2).view(z.shape[0], -1, 4, 4)
+        if self.start_eru is not None:
+            x = self.start_eru(x, va)
         for stage in self.stages:
             x = stage(x, va)
         return torch.tanh(self.to_rgb(x))
 
     def erus(self) -> list:
-        return [stage.eru for stage in self.stages]
+        return ([self.start_eru] if self.start_eru is not None else []) + [stage.eru for stage in self.stages]
 
     def eru_stats(self, z: torch.Tensor, va: torch.Tensor) -> list:
         """Gamma/beta min, max and mean of each ERU for this batch (one extra forward pass)."""

@@ -2,9 +2,10 @@
 
 Per step, with the phase schedule's weights (``schedule.phase_weights``):
 1. G makes one batch of fakes; half the batch reuses the other half's z with other VA, so
-   the diversity loss can ask that different VA give different images;
+   the VA-sensitivity loss (the original's "diversity loss") can ask that different VA give
+   different images;
 2. D main: hinge + VA head on reals (skipped in phase 1); lazy R1 every ``r1_interval`` steps;
-3. G main: hinge + VA + diversity on the same fakes (D's weights frozen), reconstruction
+3. G main: hinge + VA + VA sensitivity on the same fakes (D's weights frozen), reconstruction
    G(E(x), VA(x)) vs x in the warm-up phases, LPIPS on its schedule;
 4. EMA of G, and a check that every loss is finite.
 
@@ -175,7 +176,10 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_learning_rate, betas=tuple(config.adam_betas))
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=tuple(config.adam_betas))
     use_ada = config.ada == "on" or (config.ada == "auto" and len(train) < ADA_AUTO_LIMIT)
-    augment = AdaptiveAugment(config.ada_target, config.ada_speed_images, colour=config.ada_colour) if use_ada else None
+    augment = None
+    if use_ada or config.xflip:
+        augment = AdaptiveAugment(config.ada_target, config.ada_speed_images, colour=config.ada_colour,
+                                  xflip=config.xflip, adaptive=use_ada)
     noise = torch.Generator(device=device).manual_seed(config.seed)
     if lpips_model == "auto":
         try:
@@ -184,7 +188,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             warnings.warn(f"training without the LPIPS term. {missing}")
             lpips_model = None
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
-                   config.va_weight, config.diversity_weight, config.diversity_margin, noise)
+                   config.va_weight, config.va_sensitivity_weight, config.va_sensitivity_margin, noise)
 
     step, best_score = 0, float("inf")
     if resume:
@@ -298,7 +302,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                               "adv_weight": weights.adversarial, "recon_weight": weights.reconstruction,
                               "lpips_weight": weights.lpips, "g_lr": config.g_learning_rate * lr_scale,
                               "d_lr": config.d_learning_rate * lr_scale, "ada_p": augment.p if augment else 0.0,
-                              "ada_rt": augment.last_rt if augment else float("nan"),
+                              "ada_rt": augment.last_rt if use_ada else float("nan"),
                               "images_per_second": (step - step_started) * batch / max(elapsed, 1e-9),
                               **means, **eru}
                     log.stats(record)
