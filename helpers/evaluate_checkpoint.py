@@ -17,11 +17,12 @@ from helpers.models.checkpoint import load_generator, read_checkpoint
 from helpers.training.runs import SPLIT_FILE, load_split
 
 
-def evaluate_generator(generator, train, test, preset: str = "quick", progress: bool = True) -> dict:
+def evaluate_generator(generator, train, test, preset: str = "quick", progress: bool = True, regressor=None) -> dict:
+    """``evaluate`` with the preset's sizes; ``regressor``: a trained VA regressor to reuse (else one is trained)."""
     return evaluate(
         generator_callable(generator), test.images, test.valence, test.arousal,
         train_images=train.images, train_valence=train.valence, train_arousal=train.arousal,
-        progress=progress, **EVAL_PRESETS[preset],
+        regressor=regressor, progress=progress, **EVAL_PRESETS[preset],
     )
 
 

@@ -83,18 +83,29 @@ def colour_against_va(images, valence, arousal, title_prefix=""):
     return figure, stats
 
 
-def va_grid_figure(generator, steps: int = 5, seed: int = 0, title: str = None):
-    """The same z across a V x A grid: valence across 1..9, arousal down 9..1."""
+def rating_label(value: float) -> str:
+    """A rating for a tick or a title: 1, 2.3, 5, 7.7 (at most one decimal, no trailing zero)."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def draw_va_grid(axis, generator, steps: int = 5, seed: int = 0, title: str = ""):
+    """One z over a steps x steps VA grid on ``axis``: valence across 1..9, arousal down 9..1."""
     valence, arousal = va_grid_ratings(steps)
     images = generate(generator, valence, arousal, np.full(steps * steps, seed))
-    figure, axis = plt.subplots(figsize=(1.5 * steps + 1, 1.5 * steps + 0.6))
     axis.imshow(grid(images, steps, padding=1))
     size = images.shape[1] + 1
     centres = [1 + size * i + size / 2 for i in range(steps)]
     levels = np.linspace(1, 9, steps)
-    axis.set_xticks(centres, [f"{v:g}" for v in levels])
-    axis.set_yticks(centres, [f"{a:g}" for a in levels[::-1]])
-    axis.set(xlabel="valence", ylabel="arousal", title=title or f"VA grid, seed {seed}")
+    axis.set_xticks(centres, [rating_label(v) for v in levels])
+    axis.set_yticks(centres, [rating_label(a) for a in levels[::-1]])
+    axis.set(xlabel="valence", ylabel="arousal", title=title)
+    return axis
+
+
+def va_grid_figure(generator, steps: int = 5, seed: int = 0, title: str = None, cell_inches: float = 1.5):
+    """The same z across a V x A grid: valence across 1..9, arousal down 9..1."""
+    figure, axis = plt.subplots(figsize=(cell_inches * steps + 1, cell_inches * steps + 0.6))
+    draw_va_grid(axis, generator, steps, seed, title or f"VA grid, seed {seed}")
     figure.tight_layout()
     return figure
 
@@ -124,6 +135,13 @@ def va_window_kid_figure(windows: dict, ax=None):
     return ax
 
 
+# Stats keys with a name that says more than the key. The original called its VA-sensitivity
+# loss a "diversity loss"; the key keeps that name until the code is renamed.
+KEY_LABELS = {"diversity_loss": "VA-sensitivity loss (diversity_loss)", "va_sensitivity_loss": "VA-sensitivity loss",
+              "d_loss": "D hinge loss", "g_loss": "G hinge loss", "d_va_loss": "D VA loss (reals)",
+              "g_va_loss": "G VA loss (fakes)", "recon_mse": "reconstruction MSE"}
+
+
 def loss_curves(history, keys, title="", ax=None, x="step"):
     """Curves of the named stats.jsonl keys (records lacking a key are skipped)."""
     if ax is None:
@@ -132,99 +150,163 @@ def loss_curves(history, keys, title="", ax=None, x="step"):
         points = [(r[x], r[key]) for r in history if key in r and x in r and r[key] is not None]
         if points:
             xs, ys = zip(*points)
-            ax.plot(xs, ys, label=key)
+            ax.plot(xs, ys, label=KEY_LABELS.get(key, key))
     ax.set(xlabel=x, title=title)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     return ax
 
 
-def phase_schedule_figure(config):
-    """The three phases and the LPIPS ramp over the run, as the training loop computes them."""
-    from helpers.training.schedule import phase_weights
+def _series(history, key, x="step"):
+    points = [(r[x], r[key]) for r in history if x in r and r.get(key) is not None and np.isfinite(r[key])]
+    return (np.array([p[0] for p in points]), np.array([p[1] for p in points])) if points else (np.array([]), np.array([]))
 
-    progress = np.linspace(0, 1, 801)
+
+def phase_schedule_figure(config, lpips_note: str = None):
+    """The run's schedule as the training loop computes it: the three phases, the LPIPS ramp on
+    its own axis, and both learning rates. ``lpips_note``: why LPIPS will not run (drawn in red)."""
+    import textwrap
+
+    from helpers.training.schedule import learning_rate_scale, phase_weights
+
+    progress = np.linspace(0, 1, 2001)
     weights = [phase_weights(p, config.recon_fraction, config.ramp_fraction, config.lpips_start,
                              config.lpips_full, config.lpips_weight) for p in progress]
-    figure, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+    figure, axes = plt.subplots(1, 3, figsize=(15, 3.6 if not lpips_note else 4.3))
+    zoom = min(1.0, 2 * (config.recon_fraction + config.ramp_fraction))
     axes[0].plot(progress, [w.adversarial for w in weights], label="adversarial")
     axes[0].plot(progress, [w.reconstruction for w in weights], label="reconstruction")
-    axes[0].set(xlabel="fraction of the run", ylabel="weight", title="phases (zoom: first 10%)", xlim=(0, 0.1))
-    axes[0].legend()
-    axes[1].plot(progress, [w.lpips for w in weights], color="tab:green")
-    axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", title="LPIPS schedule")
+    for start, end, phase in [(0, config.recon_fraction, 1), (config.recon_fraction, config.recon_fraction + config.ramp_fraction, 2)]:
+        axes[0].axvspan(start, end, color="grey", alpha=0.08 * phase)
+        axes[0].text((start + end) / 2, 1.05, f"phase {phase}", ha="center", fontsize=8)
+    axes[0].text(min(zoom * 0.8, 0.95), 1.05, "phase 3", ha="center", fontsize=8)
+    axes[0].set(xlabel="fraction of the run", ylabel="weight", ylim=(-0.05, 1.15), xlim=(0, zoom),
+                title=f"phases (zoom: first {zoom:.0%} of the run)")
+    axes[0].legend(fontsize=8, loc="center right")
+    lpips = [w.lpips for w in weights]
+    axes[1].plot(progress, lpips, color="tab:green", ls="--" if lpips_note else "-")
+    axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(0, 1.15 * max(config.lpips_weight, 1e-12)),
+                title=f"LPIPS weight: 0 until {config.lpips_start:.0%}, {config.lpips_weight:g} from {config.lpips_full:.0%}")
+    if lpips_note:
+        axes[1].text(0.5, 0.45, "scheduled, but NOT used in this run:\nLPIPS's AlexNet weights are missing", color="crimson",
+                     ha="center", va="center", transform=axes[1].transAxes, fontsize=9)
+    scale = np.array([learning_rate_scale(p, config.lr_decay_start, config.lr_floor) for p in progress])
+    for rate, name in ((config.g_learning_rate, "G"), (config.d_learning_rate, "D")):
+        axes[2].plot(progress, rate * scale, label=f"{name}: {rate:.1e} -> {rate * config.lr_floor:.1e}")
+    axes[2].axvline(config.lr_decay_start, color="grey", lw=0.8)
+    axes[2].set(xlabel="fraction of the run", ylabel="learning rate", ylim=(0, None),
+                title=f"learning rates: cosine decay from {config.lr_decay_start:.0%} to {config.lr_floor:g}x")
+    axes[2].legend(fontsize=8)
+    if lpips_note:
+        figure.text(0.01, 0.01, "\n".join(textwrap.wrap(lpips_note, 190)), fontsize=7, color="crimson", va="bottom")
+    figure.tight_layout(rect=(0, 0.1 if lpips_note else 0, 1, 1))
+    return figure
+
+
+def adversarial_game_figure(history, grad_clip: float = None):
+    """From stats.jsonl: D's mean score on reals and fakes, the R1 penalty, and the gradient norms
+    before clipping, each averaged over the steps between two records."""
+    figure, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    for key, label, colour in (("d_real_score", "D(real)", "tab:blue"), ("d_fake_score", "D(generated)", "tab:red")):
+        steps, values = _series(history, key)
+        axes[0].plot(steps, values, label=label, color=colour)
+    for level in (-1, 1):
+        axes[0].axhline(level, color="grey", ls="--", lw=0.8)
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set(xlabel="step", ylabel="mean score", title="D's scores (hinge margins at +-1)")
+    steps, values = _series(history, "r1_penalty")
+    axes[1].plot(steps, values, color="tab:purple")
+    axes[1].set(xlabel="step", ylabel="||grad_x D(real)||^2", title="R1 penalty (before its weight)")
+    if len(values) and values.min() > 0:
+        axes[1].set_yscale("log")
+    for key, label in (("d_grad_norm", "D"), ("g_grad_norm", "G")):
+        steps, values = _series(history, key)
+        axes[2].plot(steps, values, label=f"{label}, before clipping")
+    if grad_clip:
+        axes[2].axhline(grad_clip, color="black", ls="--", lw=0.8, label=f"clip limit {grad_clip:g}")
+    axes[2].set(xlabel="step", ylabel="gradient norm", title="gradient norms", yscale="log")
+    for axis in (axes[0], axes[2]):
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
 
 
-class LiveTrainingView:
-    """An ``on_epoch`` callback that redraws loss curves and the newest VA-grid sample in place."""
+def ada_figure(history, target: float):
+    """ADA's p and the overfitting signal r_t = E[sign D(real)] it follows, on separate axes."""
+    from helpers.augment import NON_LEAKING_P
 
-    def __init__(self, keys=("g_loss", "d_loss", "g_va_loss", "diversity_loss", "recon_mse")):
-        self.keys = keys
+    figure, axes = plt.subplots(1, 2, figsize=(12, 3.4))
+    steps, values = _series(history, "ada_p")
+    axes[0].plot(steps, values, color="tab:orange")
+    axes[0].axhline(NON_LEAKING_P, color="grey", ls="--", lw=0.8, label=f"cap {NON_LEAKING_P:g} (non-leaking)")
+    axes[0].set(xlabel="step", ylabel="p", ylim=(-0.02, 1), title="augmentation probability p")
+    axes[0].legend(fontsize=8)
+    steps, values = _series(history, "ada_rt")
+    axes[1].plot(steps, values, color="tab:blue", label="r_t")
+    axes[1].axhline(target, color="crimson", ls="--", lw=1, label=f"target {target:g}: p rises above it, falls below")
+    axes[1].set(xlabel="step", ylabel="r_t", ylim=(-1.05, 1.05), title="r_t = mean sign of D(real), last interval")
+    axes[1].legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def sample_grid_tiles(image: np.ndarray, steps: int = 7, seeds: int = 2, padding: int = 2, gap: int = 8) -> np.ndarray:
+    """Cut a training sample grid (``seeds`` panels of steps x steps tiles, ``padding`` pixels
+    around tiles, ``gap`` between panels) into tiles: (seeds, steps, steps, H, W, 3)."""
+    panel_width = (image.shape[1] - gap * (seeds - 1)) / seeds
+    size = (panel_width - padding) / steps - padding
+    if size != int(size) or size <= 0 or image.shape[0] != steps * (size + padding) + padding:
+        raise ValueError(f"a {image.shape[1]}x{image.shape[0]} image is not {seeds} grids of {steps}x{steps} tiles")
+    size, step = int(size), int(size) + padding
+    panels = [image[:, int(index * (panel_width + gap)):] for index in range(seeds)]
+    return np.stack([[[panel[padding + row * step:][:size, padding + column * step:][:, :size] for column in range(steps)]
+                      for row in range(steps)] for panel in panels])
+
+
+class LiveTrainingView:
+    """An ``on_epoch`` callback that redraws loss curves and the newest samples in place, and
+    keeps notes that must stay visible (LPIPS off) under the figure, since each redraw clears
+    the cell's output."""
+
+    def __init__(self, keys=("g_loss", "d_loss", "g_va_loss", "va_sensitivity_loss", "diversity_loss", "recon_mse"),
+                 steps: int = 7, shown=(0, 3, 6)):
+        self.keys, self.steps, self.shown = keys, steps, shown
 
     def __call__(self, record, run_dir):
         from IPython.display import clear_output, display
         from PIL import Image
 
+        from helpers.readings import read_lpips
         from helpers.training.runs import read_stats
 
         history = read_stats(run_dir)
-        figure, axes = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [1, 1.3]})
-        loss_curves(history, self.keys, f"losses up to epoch {record.get('epoch_end', '?')}", ax=axes[0])
+        figure, axes = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1.5, 1, 1]})
+        epoch = record.get("epoch_end", "?")
+        loss_curves(history, self.keys, f"losses up to epoch {epoch}", ax=axes[0])
         samples = sorted((run_dir / "samples").glob("va-grid-*.png")) if (run_dir / "samples").is_dir() else []
-        if samples:
-            axes[1].imshow(np.asarray(Image.open(samples[-1])))
-            axes[1].set_title(f"{samples[-1].name}: valence across 1..9, arousal down 9..1 (two seeds)")
-        axes[1].axis("off")
+        for seed_index, axis in enumerate(axes[1:]):
+            axis.axis("off")
+            if not samples:
+                continue
+            tiles = sample_grid_tiles(np.asarray(Image.open(samples[-1]).convert("RGB")), self.steps)
+            chosen = np.array([tiles[seed_index, row, column] for row in self.shown for column in self.shown])
+            axis.imshow(grid(chosen, len(self.shown), padding=1))
+            levels = np.linspace(1, 9, self.steps)
+            size = chosen.shape[1] + 1
+            centres = [1 + size * i + size / 2 for i in range(len(self.shown))]
+            axis.axis("on")
+            axis.set_xticks(centres, [rating_label(levels[i]) for i in self.shown])
+            axis.set_yticks(centres, [rating_label(levels[::-1][i]) for i in self.shown])
+            axis.set(xlabel="valence", ylabel="arousal",
+                     title=f"EMA generator, sample epoch {int(samples[-1].stem.split('-')[-1])}, z seed {seed_index + 1}")
+        figure.tight_layout()
         clear_output(wait=True)
         display(figure)
         plt.close(figure)
-
-
-def upsampling_artifacts_figure(seed: int = 0, channels: int = 16):
-    """What four untrained upsampling stacks make of a smooth input (the original's failures).
-
-    4 -> 64 pixels through four x2 stages with random weights: transposed convs leave a
-    checkerboard (uneven kernel overlap), PixelShuffle without ICNR leaves coloured blocks,
-    bilinear upsampling blurs, nearest + 3x3 conv (ours) stays smooth.
-    """
-    import torch
-    from torch import nn
-    import torch.nn.functional as F
-
-    torch.manual_seed(seed)
-    start = torch.randn(1, channels, 4, 4)
-
-    transposed = [nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1, output_padding=1) for _ in range(4)]
-    shuffle = [nn.Conv2d(channels, channels * 4, 3, padding=1) for _ in range(4)]
-    bilinear = [nn.Conv2d(channels, channels, 3, padding=1) for _ in range(4)]
-    nearest = [nn.Conv2d(channels, channels, 3, padding=1) for _ in range(4)]
-    to_rgb = nn.Conv2d(channels, 3, 1)
-    stacks = {
-        "transposed conv: checkerboard": lambda: _stack(start, [lambda x, c=c: c(x) for c in transposed]),
-        "PixelShuffle, no ICNR: blocks": lambda: _stack(start, [lambda x, c=c: F.pixel_shuffle(c(x), 2) for c in shuffle]),
-        "bilinear + conv: blur": lambda: _stack(start, [lambda x, c=c: c(F.interpolate(x, scale_factor=2, mode="bilinear")) for c in bilinear]),
-        "nearest + conv (ours)": lambda: _stack(start, [lambda x, c=c: c(F.interpolate(x, scale_factor=2)) for c in nearest]),
-    }
-    figure, axes = plt.subplots(1, 4, figsize=(13, 3.6))
-    with torch.no_grad():
-        for axis, (title, make) in zip(axes, stacks.items()):
-            image = to_rgb(make())[0]
-            image = (image - image.amin(dim=(1, 2), keepdim=True)) / (image.amax(dim=(1, 2), keepdim=True) - image.amin(dim=(1, 2), keepdim=True) + 1e-8)
-            axis.imshow(image.permute(1, 2, 0).numpy())
-            axis.set_title(title, fontsize=10)
-            axis.axis("off")
-    figure.suptitle("Untrained 4 -> 64 upsampling stacks on the same random 4x4 input (contrast stretched)")
-    figure.tight_layout()
-    return figure
-
-
-def _stack(x, stages):
-    import torch.nn.functional as F
-
-    for stage in stages:
-        x = F.leaky_relu(stage(x), 0.2)
-    return x
+        note = read_lpips(run_dir)
+        if note:
+            print(note)
 
 
 def gamma_clamp_figure():

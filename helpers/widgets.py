@@ -88,6 +88,22 @@ class VAExplorer:
     def _on_change(self, change) -> None:
         self.update()
 
+    def still(self, settings=None):
+        """A still picture of what the sliders show (a matplotlib figure), for readers whose viewer
+        does not run widgets (GitHub, nbviewer): one row per (valence, arousal) in ``settings``,
+        by default the sliders' current values, for the current seeds."""
+        import matplotlib.pyplot as plt
+
+        settings = settings or [(self.valence.value, self.arousal.value)]
+        seed, count = self.seed.value, self.count.value
+        figure, axes = plt.subplots(len(settings), 1, figsize=(1.7 * count, 2.0 * len(settings)), squeeze=False)
+        for axis, (valence, arousal) in zip(axes[:, 0], settings):
+            axis.imshow(grid(self.render(valence, arousal, seed, count), count, padding=1))
+            axis.set_title(f"valence {valence:.1f}, arousal {arousal:.1f}, seeds {seed}..{seed + count - 1}", fontsize=9)
+            axis.axis("off")
+        figure.tight_layout()
+        return figure
+
 
 def va_explorer(generator, **kwargs):
     """Display-ready panel: ``va_explorer(generator)`` as the last line of a cell."""

@@ -21,19 +21,26 @@ HELD_OUT_PERCENTILE = 5.0
 
 def nearest_neighbour_distances(queries: np.ndarray, references: np.ndarray, chunk_size: int = 256) -> np.ndarray:
     """For each query row (N, D), the Euclidean distance to its nearest reference row (M, D)."""
+    return nearest_neighbours(queries, references, chunk_size)[1]
+
+
+def nearest_neighbours(queries: np.ndarray, references: np.ndarray, chunk_size: int = 256) -> tuple:
+    """(index, distance) of each query row's nearest reference row: two arrays of shape (N,)."""
     queries = np.asarray(queries, dtype=np.float64)
     references = np.asarray(references, dtype=np.float64)
     reference_squared = (references**2).sum(axis=1)
     nearest = np.empty(len(queries))
+    indices = np.empty(len(queries), dtype=np.int64)
     # Chunks bound the (chunk x references) distance matrix in memory.
     for start in range(0, len(queries), chunk_size):
         chunk = queries[start : start + chunk_size]
         squared = (chunk**2).sum(axis=1)[:, None] + reference_squared[None, :] - 2.0 * chunk @ references.T
         # The expansion above finds the neighbour fast but cancels badly near 0; an exact copy
         # must read 0, so the distance to the chosen neighbour is recomputed directly.
-        neighbours = references[squared.argmin(axis=1)]
+        indices[start : start + len(chunk)] = squared.argmin(axis=1)
+        neighbours = references[indices[start : start + len(chunk)]]
         nearest[start : start + len(chunk)] = np.sqrt(((chunk - neighbours) ** 2).sum(axis=1))
-    return nearest
+    return indices, nearest
 
 
 def copy_fraction(generated: np.ndarray, train: np.ndarray, held_out: np.ndarray,

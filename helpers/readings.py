@@ -1,0 +1,429 @@
+"""Readings of a run's own numbers, for the notebooks' interpretation cells.
+
+Each ``read_*`` function returns text that states the numbers it talks about and says what they
+mean whichever way they came out, so a notebook never prints a generic reading that its own
+output contradicts. The thresholds are rules of thumb, named where they are used.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def procedural_data(images_folder) -> bool:
+    """True when ``images_folder`` holds the default procedural landscapes (``helpers.data.synth``),
+    whose labels were computed from the images' colours."""
+    from helpers.data import DEFAULT_DATA_ROOT
+
+    folder = Path(images_folder).resolve().parent
+    return folder.parent == Path(DEFAULT_DATA_ROOT).resolve() and folder.name.startswith("landscapes")
+
+
+def preset_note(preset: str) -> str:
+    """A sentence for the `ci` preset, whose runs only prove that the code runs; empty otherwise."""
+    if preset == "ci":
+        return ("This is the `ci` preset: a few training steps on 96 images, to prove that every cell runs. "
+                "It is not meant to look good; read its numbers as a smoke test, not as a result.")
+    return ""
+
+
+def _with_note(text: str, preset: str = None) -> str:
+    note = preset_note(preset) if preset else ""
+    return f"{note}\n{text}" if note else text
+
+
+def _last_quarter(history, key) -> np.ndarray:
+    values = np.array([r[key] for r in history if r.get(key) is not None and math.isfinite(r[key])], dtype=float)
+    return values[len(values) - max(1, len(values) // 4):] if len(values) else values
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 01
+
+
+def read_colour_correlations(correlations: dict, procedural: bool = True) -> str:
+    """``correlations``: {(statistic, rating): Pearson r}. Says how much of each rating's variance
+    the strongest colour cue explains, and why agreement with Valdez & Mehrabian is circular on
+    the procedural set."""
+    lines = []
+    for rating in ("valence", "arousal"):
+        stat, r = max(((s, v) for (s, name), v in correlations.items() if name == rating), key=lambda item: abs(item[1]))
+        lines.append(f"The strongest colour cue of {rating} is {stat} (r = {r:+.2f}): alone it explains {r * r:.0%} "
+                     f"of the {rating} variance in this set.")
+    warmth = correlations.get(("warmth", "valence"))
+    if warmth is not None:
+        if warmth < -0.05:
+            lines.append(f"Warmth falls with valence here (r = {warmth:+.2f}) although warm light reads as pleasant: a "
+                         "confound. Other things that go with warmth (dim dusks against bright blue daytime skies, say) "
+                         "outweigh it; a correlation alone cannot separate them.")
+        elif warmth > 0.05:
+            lines.append(f"Warmth rises with valence (r = {warmth:+.2f}), as warm light reading as pleasant predicts.")
+        else:
+            lines.append(f"Warmth hardly moves with valence (r = {warmth:+.2f}).")
+    if procedural:
+        lines.append("These labels were computed by helpers.data.synth from each scene's brightness and saturation with "
+                     "Valdez & Mehrabian's own weights (0.69 B + 0.22 S, -0.31 B + 0.60 S), plus warmth, gloom, weather "
+                     "and rating noise. So agreement with Valdez & Mehrabian here is circular: it checks the label formula, "
+                     "not how people feel.")
+    lines.append("On real, crowd-rated photos, low-level colour statistics explain only 6-20% of the rated variance "
+                 "(Redies et al., 2020), that is |r| of about 0.25-0.45 at best: expect weaker, noisier relations "
+                 f"there{', and signs that may differ' if procedural else ''}.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 02
+
+
+def read_vae_samples(kl_nats: float, latent_dim: int, prior_spread: float, posterior_spread: float, real_spread: float) -> str:
+    """Prior samples against posterior reconstructions: the KL per image and how varied each set is
+    (pixel spreads, ``helpers.diagnostics.pixel_spread``)."""
+    lines = [f"KL(q(z|x) || N(0, I)) at the end: {kl_nats:.1f} nats per image ({kl_nats / latent_dim:.2f} per latent "
+             f"dimension). Pixel spread (how different images are from each other, 16x16): real {real_spread:.2f}, "
+             f"reconstructions {posterior_spread:.2f}, decoded N(0, I) samples {prior_spread:.2f}."]
+    if posterior_spread < 0.5 * real_spread:
+        lines.append(f"Even the reconstructions are far less varied than the real images ({posterior_spread / real_spread:.2f}x): "
+                     "the decoder has not yet learned to draw the variety of the data, so comparing its random-z samples "
+                     "with its reconstructions says little here.")
+    elif prior_spread < 0.6 * posterior_spread:
+        lines.append("The random-z samples are much less varied than the reconstructions: the codes the encoder uses "
+                     "sit in a small part of N(0, I), and most of the prior decodes to similar, vague images. This gap is "
+                     "the price of a small beta and a short run; the GAN must close it, since it draws z from N(0, I).")
+    else:
+        lines.append("The random-z samples are about as varied as the reconstructions: the codes fill the prior well, "
+                     "so the decoder is a reasonable generator for z ~ N(0, I) already.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 03
+
+
+def read_ttur(config) -> str:
+    g, d = config.g_learning_rate, config.d_learning_rate
+    relation = f"{d / g:g}x G's rate" if d != g else "the same rate as G"
+    return (f"In this preset G learns at {g:.0e} and D at {d:.0e}: D at {relation}. TTUR (Heusel et al., 2017) means two "
+            "time scales, one learning rate per network, chosen so that the pair converges; it does not mean that D is "
+            "slower. The original ran D at half G's rate (5e-5 against 1e-4).")
+
+
+def read_lpips(run_dir) -> str:
+    """Why LPIPS is off in the run at ``run_dir`` (its config.json says), or "" when it ran."""
+    from helpers.perceptual import lpips_available, missing_weights_message
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file() or json.loads(path.read_text()).get("lpips", True):
+        return ""
+    reason = missing_weights_message() if not lpips_available() else "LPIPS could not be loaded."
+    return ("LPIPS is OFF in this run: its scheduled weight multiplies nothing, and the `lpips` curve stays at 0. "
+            + reason)
+
+
+def read_adversarial_game(history, scores: dict = None) -> str:
+    """D's mean scores over the last quarter of the logged run, its hinge loss against the 2.0 of
+    a constant D, and (given end-of-run ``scores``) how many images D puts on the right side of 0."""
+    real, fake, loss = (_last_quarter(history, key) for key in ("d_real_score", "d_fake_score", "d_loss"))
+    if not len(real):
+        return "No discriminator scores were logged (the run ended before D switched on)."
+    real, fake, loss = real.mean(), fake.mean(), loss.mean() if len(loss) else float("nan")
+    gap = real - fake
+    lines = [f"Over the last quarter of the run D scored real images {real:+.2f} and generated ones {fake:+.2f} on average "
+             f"(gap {gap:.2f}); its hinge loss was {loss:.2f}. A D that outputs one constant scores 2.00 (no game at all); "
+             "one that puts every image beyond its margin (reals above +1, fakes below -1) scores 0."]
+    if gap < 0.2:
+        lines.append("D barely tells them apart. A finished game looks like this, and so does a D that has not learned "
+                     "anything yet: the samples decide which (landscape structure, or mush).")
+    elif real >= 1 and fake <= -1:
+        lines.append("D separates them beyond both margins: D is winning, and G learns only from D's slope at its fakes. "
+                     "Expect grey or repetitive samples; lower D's learning rate or raise R1's gamma.")
+    else:
+        lines.append(f"D separates them by {gap:.2f}, inside the margins: it tells real from generated without running "
+                     "away, so G still gets a useful gradient. This is the game working.")
+    if scores is not None:
+        right_real, right_fake = (scores["real"] > 0).mean(), (scores["fake"] < 0).mean()
+        lines.append(f"In the histograms, {right_real:.0%} of held-out real images score above 0 and {right_fake:.0%} of "
+                     "generated ones below 0 (50% and 50%: D cannot tell them apart; 100% and 100%: it always can).")
+        if "train" in scores:
+            memorised = scores["train"].mean() - scores["real"].mean()
+            separation = abs(scores["real"].mean() - scores["fake"].mean())
+            if memorised > max(0.1, 0.5 * separation):
+                lines.append(f"D scores training images {memorised:.2f} higher than held-out real ones: it has learned "
+                             "these particular images, not only what real looks like. This is the memorising that ADA's "
+                             "r_t (measured on training images) watches for.")
+            else:
+                lines.append(f"D scores training and held-out real images alike (difference {memorised:+.2f}): no sign "
+                             "that it memorised the training set.")
+    return "\n".join(lines)
+
+
+def read_gradient_clipping(history, grad_clip: float) -> str:
+    """How often the logged pre-clip gradient norms exceeded the clip limit, for D and for G."""
+    lines = []
+    for key, name in (("d_grad_norm", "D"), ("g_grad_norm", "G")):
+        norms = np.array([r[key] for r in history if r.get(key) is not None], dtype=float)
+        if not len(norms):
+            continue
+        above = (norms > grad_clip).mean()
+        lines.append(f"{name}: median gradient norm before clipping {np.median(norms):.2f}; the interval mean was above "
+                     f"the limit {grad_clip:g} in {above:.0%} of the {len(norms)} logged intervals.")
+    if not lines:
+        return "No gradient norms were logged."
+    share = max((np.array([r[k] for r in history if r.get(k) is not None]) > grad_clip).mean()
+                for k in ("d_grad_norm", "g_grad_norm") if any(r.get(k) is not None for r in history))
+    if share > 0.5:
+        lines.append("Mostly above the limit: clipping rescaled most steps to norm "
+                     f"{grad_clip:g}, so the step length was set by the clip and the learning rate, not by the loss's scale.")
+    elif share > 0:
+        lines.append("Mostly below the limit: clipping only cut the occasional spike, which is its job.")
+    else:
+        lines.append("Never above the limit on average: clipping can only have cut single steps, which these averages hide.")
+    return "\n".join(lines)
+
+
+def read_ada(history, target: float, run_dir=None) -> str:
+    """What ADA's p did in this run, and what that means (``run_dir``: to read whether ADA was on)."""
+    config_path = Path(run_dir) / "config.json" if run_dir is not None else None
+    if config_path is not None and config_path.is_file() and not json.loads(config_path.read_text()).get("ada", True):
+        return "ADA was off in this run (config `ada`): D saw the images unaugmented."
+    p = np.array([r["ada_p"] for r in history if r.get("ada_p") is not None], dtype=float)
+    rt = _last_quarter(history, "ada_rt")
+    if not len(p):
+        return "ADA logged nothing (the run ended before D switched on)."
+    rt_text = f"r_t averaged {rt.mean():+.2f} over the last quarter" if len(rt) else "r_t was never measured"
+    lines = [f"p ended at {p[-1]:.2f} (highest {p.max():.2f}); {rt_text}, against the target {target:g}."]
+    if p.max() < 0.01:
+        lines.append(f"p never rose above {p.max():.3f}: D was never overconfident on real images (r_t stayed at or below the target), so "
+                     "no image was augmented and ADA did nothing in this run. That says D was not memorising yet; it "
+                     "does not say it never would in a longer run.")
+    elif p[-1] >= 0.79:
+        lines.append("p reached its cap of 0.8: D stays overconfident on reals even with heavy augmentation. The set is "
+                     "too small for this D, or D too strong; the augmentation may start to leak into G's images.")
+    else:
+        lines.append(f"p rose to {p.max():.2f}: D became overconfident on reals (a sign of memorising), and ADA answered by "
+                     f"augmenting each image with probability {p[-1]:.2f} at the end.")
+    return "\n".join(lines)
+
+
+def read_corner_differences(differences: dict, reference: float = None) -> str:
+    """``differences``: {name: corner difference of 255}; the first entry is the baseline (the VAE)."""
+    names = list(differences)
+    text = "; ".join(f"{name} {value:.1f}" for name, value in differences.items())
+    lines = [f"Corner difference (how much one z's image changes from V=A=1 to V=A=9, of 255): {text}."]
+    if reference is not None:
+        lines.append(f"For scale: two unrelated real images differ by {reference:.1f} on average.")
+    if max(differences.values()) < 5:
+        lines.append("All are below 5 / 255: valence and arousal barely change the images.")
+    elif len(names) >= 2:
+        base, new = differences[names[0]], differences[names[-1]]
+        ratio = new / max(base, 1e-9)
+        if ratio > 1.5:
+            lines.append(f"The {names[-1]} changes {ratio:.1f}x as much as the {names[0]}: training made VA matter.")
+        elif ratio > 2 / 3:
+            lines.append(f"The {names[-1]} changes about as much as the {names[0]} ({ratio:.1f}x): training has not (yet) "
+                         "made VA matter more than it did in the VAE.")
+        else:
+            lines.append(f"The {names[-1]} changes less than the {names[0]} ({ratio:.1f}x): training has made it ignore VA "
+                         "more; the VA losses are losing to the others.")
+    return "\n".join(lines)
+
+
+def read_ema(numbers: dict, steps: int = None, decay: float = None) -> str:
+    """EMA against raw G on the same z: ``numbers`` from ``diagnostics.ema_vs_raw_figure``."""
+    raw, ema, difference = numbers["raw_high_frequency"], numbers["ema_high_frequency"], numbers["difference"]
+    lines = [f"The EMA's images differ from the raw G's by {difference:.1f} / 255 on average. Neighbour-pixel difference "
+             f"(fine texture and noise): raw {raw:.1f}, EMA {ema:.1f}."]
+    if steps is not None and decay is not None:
+        from helpers.training.ema import ema_decay
+
+        window = 1 / (1 - ema_decay(steps, decay))
+        lines.append(f"After {steps} steps, the EMA (decay {decay:g}, warmed up as (1 + step) / (10 + step)) averages "
+                     f"roughly the last {window:.0f} steps.")
+    if difference < 2:
+        lines.append("The two nearly agree: G changed little over the averaging window (or the run was too short for "
+                     "an average to differ).")
+    elif ema < 0.9 * raw:
+        lines.append("The EMA's images are smoother: averaging the weights cancels the step-to-step jitter of the raw G.")
+    elif ema > 1.1 * raw:
+        lines.append("The EMA's images have more fine detail than the raw G's: the average sits in a sharper place "
+                     "than the latest weights.")
+    else:
+        lines.append("They differ in content, not in fine texture: the EMA lags behind the raw G's latest changes.")
+    return "\n".join(lines)
+
+
+def read_spectral_norms(rows: list, setting: str = None) -> str:
+    """``rows`` from ``teaching.spectral_norms``; ``setting``: ``ModelConfig.d_spectral_norm``, if known."""
+    where = f" (d_spectral_norm={setting!r})" if setting else ""
+    if not rows:
+        return f"No layer of this discriminator has spectral norm{where}."
+    without = np.array([row["without"] for row in rows])
+    used = np.array([row["with"] for row in rows])
+    text = (f"{len(rows)} layers have spectral norm{where}. The weights they learned have largest singular values from "
+            f"{without.min():.2f} to {without.max():.2f}; the weights they use, {used.min():.2f} to {used.max():.2f} "
+            "(1 up to the error of the one power-iteration step per forward pass). So each of these layers stretches no "
+            "input by more than about 1, whatever its learned weight.")
+    if setting in (None, "all"):
+        return text + " With every layer bounded, so is D's slope, the gradient G learns from."
+    return text + (" The layers without it can stretch freely, so D as a whole is not bounded by spectral norm; R1 keeps "
+                   "its slope at real images small instead.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 04
+
+
+def read_fixed_va(numbers: dict) -> str:
+    generated, real = numbers["generated_spread"], numbers["real_spread"]
+    if real is None:
+        return (f"Pixel spread of the generated images: {generated:.2f}; too few real images near this VA to compare "
+                "with: judge by eye (64 near-identical tiles = mode collapse).")
+    ratio = generated / max(real, 1e-9)
+    text = (f"Pixel spread (mean distance between two images at 16x16): generated {generated:.2f}, real images near "
+            f"this VA {real:.2f} (N {numbers['n_real']}): {ratio:.2f}x.")
+    if ratio < 0.3:
+        return text + " Far less varied than real images: mode collapse at this VA."
+    if ratio < 0.7:
+        return text + " Less varied than real images: a partial collapse (few layouts or colours)."
+    return text + " About as varied as real images at this VA: no sign of collapse here."
+
+
+def read_nearest(numbers: dict) -> str:
+    generated, held_out = numbers["generated_median"], numbers["held_out_median"]
+    text = (f"Median distance to the nearest training image (16x16 pixels): generated {generated:.2f}, held-out real "
+            f"images {held_out:.2f}.")
+    if generated < 0.5 * held_out:
+        return text + (" The generated images lie much closer to training images than new real images do: signs of "
+                       "copying; compare the pairs above.")
+    return text + (" No closer than new real images: no sign of copying in pixel space (the copy fraction in the table "
+                   "checks the same in Inception features).")
+
+
+def read_eru(result: dict, threshold: float = 0.05) -> str:
+    """How much of each ERU's modulation training moved away from 0, and how much sits at the clamp."""
+    lines = []
+    moved_any = 0.0
+    for index, unit in enumerate(result["units"]):
+        bases = np.concatenate([unit[part] for part in ("valence_gamma", "arousal_gamma", "valence_beta", "arousal_beta")])
+        pinned = np.concatenate([unit[part + "_pinned"] for part in ("valence_gamma", "arousal_gamma", "valence_beta", "arousal_beta")])
+        moved = (np.abs(bases) > threshold).mean()
+        moved_any = max(moved_any, moved)
+        lines.append(f"ERU {index + 1}: {moved:.0%} of channel-levels moved more than {threshold:g} from 0; "
+                     f"{pinned.mean():.0%} are pinned at the clamp.")
+    if moved_any < 0.05:
+        lines.append("The ERUs have learned almost nothing: gamma is still the fixed multiplier 0.8 + 0.4 v, so valence "
+                     "and arousal only scale all channels alike.")
+    else:
+        lines.append("Where a row of a panel changes colour from left to right, that channel's modulation depends on the "
+                     "rating: this is what the ERU learned.")
+    if max(np.mean([unit[p + "_pinned"].mean() for p in ("valence_gamma", "arousal_gamma", "valence_beta", "arousal_beta")])
+           for unit in result["units"]) > 0.2:
+        lines.append("Many channel-levels sit at the clamp, where no gradient flows: those can no longer learn.")
+    return "\n".join(lines)
+
+
+def read_regressor_grid(readings: dict) -> str:
+    """The regressor's reading of generated images against the request, per axis: slope and Spearman."""
+    from helpers.metrics import least_squares_slope, spearman
+
+    lines = []
+    for column, name in enumerate(("valence", "arousal")):
+        requested, predicted = readings["requested"][:, column], readings["predicted"][:, column]
+        slope = least_squares_slope(requested, predicted)
+        rho = spearman(requested, predicted)
+        if slope > 0.5:
+            verdict = "follows the request"
+        elif slope > 0.1:
+            verdict = "follows it weakly"
+        elif slope > -0.1:
+            verdict = "ignores it"
+        else:
+            verdict = "moves against it"
+        lines.append(f"{name}: the regressor's reading rises {slope:+.2f} points per requested point (1 = exactly, "
+                     f"0 = not at all), Spearman {rho:+.2f}: the {name} of the images {verdict}.")
+    return "\n".join(lines)
+
+
+def read_brightness_shortcut(result: dict, procedural: bool = True) -> str:
+    factors = result["factors"]
+    base = int(np.argmin(np.abs(factors - 1)))
+    changes = {name: result[name][-1] - result[name][base] for name in ("valence", "arousal")}
+    darker = {name: result[name][0] - result[name][base] for name in ("valence", "arousal")}
+    lines = [f"Brightening the same {result['n_images']} real images by x{factors[-1]:g} moved the regressor's mean valence "
+             f"by {changes['valence']:+.2f} and its arousal by {changes['arousal']:+.2f} (1-9 scale); darkening them to "
+             f"x{factors[0]:g} moved them by {darker['valence']:+.2f} and {darker['arousal']:+.2f}."]
+    if changes["valence"] > 0.3:
+        lines.append("The regressor reads brightness as valence." + (
+            " On the procedural set that is the labels' own rule (valence was computed from brightness), so it is right "
+            "here; on real photos it would be a shortcut, and a generator could score 'valence' by brightness alone."
+            if procedural else " A generator could then score 'valence' by brightness alone: read VA control with that in mind."))
+    elif changes["valence"] < -0.3:
+        lines.append("Brighter images read as less pleasant: the regressor has learned a cue that runs against the "
+                     "labels' colour rule; treat its valence readings with care.")
+    else:
+        lines.append("Predicted valence barely moves with brightness alone: the regressor relies on other cues, or (see its "
+                     "ceiling in the table) it has learned little at all.")
+    return "\n".join(lines)
+
+
+def read_metrics(metrics: dict, preset: str = None) -> str:
+    """The evaluation table read line by line, each sentence conditional on its own numbers."""
+    realism, control = metrics["realism"], metrics["va_control"]
+    lines = []
+    kid, floor = realism["kid_mean"], realism["floor_kid_mean"]
+    spread = max(realism.get("kid_std") or 0.0, realism.get("floor_kid_std") or 0.0)
+    kid_text = f"KID {kid:.4f} against the real-vs-real floor {floor:.4f}"
+    if kid <= floor + 2 * spread:
+        lines.append(f"{kid_text}: within two spreads of the floor, so at this N Inception cannot tell the generated images "
+                     "from real test images.")
+    elif floor > 0:
+        lines.append(f"{kid_text}: {kid / floor:.0f}x the floor, so Inception tells generated from real images easily.")
+    else:
+        lines.append(f"{kid_text}: above the floor by {(kid - floor) / max(spread, 1e-12):.0f} spreads, so Inception tells "
+                     "generated from real images apart.")
+    for axis in ("valence", "arousal"):
+        generated, ceiling = control[f"{axis}_spearman"], control[f"ceiling_{axis}_spearman"]
+        text = f"{axis} Spearman {generated:+.2f} against the regressor's ceiling {ceiling:+.2f} on real test images"
+        if generated < -0.1:
+            lines.append(f"{text}: the images move *against* the requested {axis}.")
+        elif generated < 0.1:
+            lines.append(f"{text}: the regressor finds almost no trace of the requested {axis}.")
+        elif generated > ceiling + 0.05:
+            lines.append(f"{text}: above the ceiling. The generated images follow the requested labels more closely than "
+                         "the photos follow their own noisy ratings; that is possible for a generator that exaggerates "
+                         "the colour cues, and says nothing about realism.")
+        elif generated >= ceiling - 0.1:
+            lines.append(f"{text}: at the ceiling, as readable as real images.")
+        else:
+            lines.append(f"{text}: {ceiling - generated:.2f} below it.")
+    generated_slopes, real_slopes = metrics["colour_affect"]["generated"], metrics["colour_affect"]["real"]
+    same, flat, opposite = [], [], []
+    for stat in ("brightness", "saturation"):
+        for axis in ("valence", "arousal"):
+            g, r = generated_slopes[stat][f"{axis}_slope"], real_slopes[stat][f"{axis}_slope"]
+            entry = f"{stat}/{axis} ({g:+.4f} vs real {r:+.4f})"
+            # under a tenth of the real slope counts as flat: its sign says nothing
+            (flat if abs(g) < 0.1 * abs(r) else same if np.sign(g) == np.sign(r) else opposite).append(entry)
+    if same:
+        lines.append("Colour slopes with the real images' sign: " + ", ".join(same) + ".")
+    if flat:
+        lines.append("Colour slopes under a tenth of the real ones (flat: the generator ignores this cue): " + ", ".join(flat) + ".")
+    if opposite:
+        lines.append("Colour slopes of the opposite sign to the real images': " + ", ".join(opposite)
+                     + ". The generator has learned these colour cues backwards.")
+    diversity = metrics["diversity"]
+    ratio = diversity["value"] / max(diversity["real_reference"], 1e-12)
+    lines.append(f"Variety across seeds at V = A = {diversity['valence']:g}: {diversity['value']:.3g} against {diversity['real_reference']:.3g} "
+                 f"for real images of mixed VA ({ratio:.2f}x; the real set spans all VA, so it is an upper reference).")
+    memorisation = metrics["memorisation"]
+    if "copy_fraction" in memorisation:
+        fraction, expected = memorisation["copy_fraction"], memorisation["expected_without_copying"]
+        n = memorisation["n_generated"]
+        noise = 2 * math.sqrt(expected * (1 - expected) / max(n, 1))  # two binomial standard errors
+        if fraction > expected + noise:
+            verdict = f"above the {expected:g} of a generator that does not copy (by more than two standard errors at N {n}): some images are near-copies of training images."
+        else:
+            verdict = f"within two standard errors of the {expected:g} of a generator that does not copy (N {n}): no sign of copying."
+        lines.append(f"Copy fraction {fraction:.3f}: {verdict}")
+    return _with_note("\n".join(lines), preset)
