@@ -88,9 +88,9 @@ def read_vae_samples(kl_nats: float, latent_dim: int, prior_spread: float, poste
                      "the decoder has not yet learned to draw the variety of the data, so comparing its random-z samples "
                      "with its reconstructions says little here.")
     elif prior_spread < 0.6 * posterior_spread:
-        lines.append("The random-z samples are much less varied than the reconstructions: the codes the encoder uses "
-                     "sit in a small part of N(0, I), and most of the prior decodes to similar, vague images. This gap is "
-                     "the price of a small beta and a short run; the GAN must close it, since it draws z from N(0, I).")
+        lines.append(f"The random-z samples are much less varied than the reconstructions ({prior_spread / posterior_spread:.2f}x): "
+                     "the encoder's codes do not fill N(0, I), and much of the prior decodes to similar, vague images. The "
+                     "GAN must close this gap, since it draws its z from N(0, I).")
     else:
         lines.append("The random-z samples are about as varied as the reconstructions: the codes fill the prior well, "
                      "so the decoder is a reasonable generator for z ~ N(0, I) already.")
