@@ -1,43 +1,69 @@
-"""Training throughput of the full adversarial phase (R1 steps included), in images/s.
+"""Training throughput of the full adversarial phase (R1 steps included), in images/s, with the
+model FLOPs per image and the share of this CPU's measured matmul peak they reach.
 
-Runs the real training loop (ADA, EMA, VA and diversity losses, gradient clipping, stats)
-with the warm-up phases set to zero length, so every measured step is a phase-3 step.
-The original implementation, once fixed, ran at 4.5 (64 px) and 1.6 (128 px) images/s on a
-2-core CPU (SEED_DESIGN.md); the target is 10x that: 45 and 16.
+Runs the real training loop (ADA, EMA, VA and VA-sensitivity losses, gradient clipping, stats)
+with the warm-up phases set to zero length, so every measured step is a phase-3 step, once in
+fp32 and once with bf16 autocast where the CPU runs bf16 natively. The FLOPs of one step (G
+forward, D on reals and fakes, G's pass through D, all backward passes, R1 amortised over its
+interval) are counted by torch's FlopCounterMode.
 
-    python benchmarks/throughput.py [--sizes 64 128] [--steps 96]
+    python benchmarks/throughput.py [--sizes 64 128] [--steps 96] [--preset quick] [--json out.json]
 """
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from helpers.config import model_config_for_size, preset
-from helpers.data.synth import write_dataset
 from helpers.data import load_dataset
+from helpers.data.synth import write_dataset
+from helpers.losses import GANLoss
 from helpers.models.checkpoint import save_model
+from helpers.models.discriminator import Discriminator
 from helpers.models.encoder import VAE
+from helpers.models.generator import Generator
 from helpers.training.gan import train_gan
+from helpers.training.precision import cpu_has_native_bf16
+from helpers.training.schedule import phase_weights
+from machine import machine_facts
 
 
-def measure(size: int, steps: int, batch_size: int, folder: Path) -> dict:
+def flops_per_image(model_config, batch_size: int, r1_interval: int) -> float:
+    """Model FLOPs of one phase-3 training step, per image (multiply-add = 2 FLOPs)."""
+    generator, discriminator = Generator(model_config), Discriminator(model_config)
+    loss = GANLoss(generator, discriminator, r1_gamma=0.1, r1_interval=r1_interval)
+    reals, va = torch.randn(batch_size, 3, model_config.image_size, model_config.image_size), torch.rand(batch_size, 2)
+    z = torch.randn(batch_size, model_config.latent_dim)
+    weights = phase_weights(1.0)
+    with FlopCounterMode(display=False) as main:
+        fakes = generator(z, va)
+        loss.d_main(reals, va, fakes, va)
+        loss.g_main(fakes, va, batch_size // 2, reals, va, weights)
+    with FlopCounterMode(display=False) as r1:
+        loss.d_r1(reals, va)
+    return (main.get_total_flops() + r1.get_total_flops() / r1_interval) / batch_size
+
+
+def measure(size: int, steps: int, batch_size: int, preset_name: str, precision: str, folder: Path) -> dict:
     data = load_dataset(folder / "images", labels=folder / "labels.csv", size=size, progress=False)
     train, val, _ = data.split()
-    vae_path = save_model(VAE(model_config_for_size(size)), folder / f"vae-{size}.pth", "vae")
-    config = preset("quick", "gan", recon_fraction=0.0, ramp_fraction=0.0, eval_every=0, sample_every=10**6,
-                    checkpoint_every=10**6, stats_every=steps // 4, batch_size=batch_size, epochs=10**3)
+    model_config = model_config_for_size(size, preset_name)
+    vae_path = save_model(VAE(model_config), folder / f"vae-{size}.pth", "vae")
+    config = preset(preset_name, "gan", recon_fraction=0.0, ramp_fraction=0.0, eval_every=0, sample_every=10**6,
+                    checkpoint_every=10**6, stats_every=steps // 4, batch_size=batch_size, epochs=10**3,
+                    precision=precision)
     started = time.time()
-    result = train_gan(config, train, val, vae_path, out_dir=folder / f"out-{size}", progress=False,
+    result = train_gan(config, train, val, vae_path, out_dir=folder / f"out-{size}-{precision}", progress=False,
                        lpips_model=None, max_steps=steps)
     wall = time.time() - started
     rates = [r["images_per_second"] for r in result.history if "images_per_second" in r]
-    return {"size": size, "batch_size": batch_size, "steps": steps,
-            "images_per_second_after_warmup": round(sum(rates[1:]) / max(1, len(rates[1:])), 1),
+    return {"size": size, "precision": precision, "batch_size": batch_size, "steps": steps,
+            "images_per_second": round(sum(rates[1:]) / max(1, len(rates[1:])), 1),
             "images_per_second_wall": round(steps * batch_size / wall, 1), "r1_every": config.r1_interval}
 
 
@@ -46,17 +72,33 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--steps", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
+    machine = machine_facts()
+    precisions = ["fp32", "bf16"] if cpu_has_native_bf16() or torch.cuda.is_available() else ["fp32"]
+    results = []
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         write_dataset(folder, n=400, size=128, seed=0, progress=False)
-        results = [measure(size, args.steps, args.batch_size, folder) for size in args.sizes]
-    targets = {64: 45, 128: 16}
-    for r in results:
-        r["target"] = targets.get(r["size"])
-    print(json.dumps({"benchmark": "throughput_full_adversarial", "machine": platform.machine(),
-                      "cpu_threads": torch.get_num_threads(), "device": "cuda" if torch.cuda.is_available() else "cpu",
-                      "results": results}, indent=2))
+        for size in args.sizes:
+            flops = flops_per_image(model_config_for_size(size, args.preset), args.batch_size, 16)
+            rows = {p: measure(size, args.steps, args.batch_size, args.preset, p, folder) for p in precisions}
+            for precision, row in rows.items():
+                peak = machine["matmul_bf16_gflops" if precision == "bf16" else "matmul_fp32_gflops"] * 1e9
+                row["model_gflop_per_image"] = round(flops / 1e9, 3)
+                row["achieved_gflops"] = round(flops * row["images_per_second"] / 1e9, 1)
+                row["share_of_fp32_peak"] = round(flops * row["images_per_second"] / (machine["matmul_fp32_gflops"] * 1e9), 3)
+                row["share_of_own_precision_peak"] = round(flops * row["images_per_second"] / peak, 3)
+            if "bf16" in rows:
+                rows["bf16"]["speedup_over_fp32"] = round(rows["bf16"]["images_per_second"] / rows["fp32"]["images_per_second"], 2)
+            results.extend(rows.values())
+    out = {"benchmark": "throughput_full_adversarial", "preset": args.preset, "machine": machine,
+           "device": "cuda" if torch.cuda.is_available() else "cpu", "results": results,
+           "targets": {"share_of_fp32_peak_64px": 0.6, "bf16_speedup": 1.6}}
+    print(json.dumps(out, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

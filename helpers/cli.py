@@ -142,6 +142,18 @@ def cmd_evaluate(args):
     return 0
 
 
+def cmd_export_reference(args):
+    from helpers.models.checkpoint import export_generator
+
+    out = Path(args.out)
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
+    path = export_generator(args.weights, out / "generator.pth", {"metrics_file": "metrics.json" if metrics else None})
+    if metrics:
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, fp16)" + (f" and {out / 'metrics.json'}" if metrics else ""))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m helpers", description="VA-conditioned landscape generation")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +218,12 @@ def build_parser():
     p.add_argument("--out", default="metrics.json")
     p.add_argument("--preset", choices=["ci", "quick", "full"], default="quick")
     p.set_defaults(func=cmd_evaluate)
+
+    p = commands.add_parser("export-reference", help="ship a generator: fp16 weights (+ its metrics.json) in one folder")
+    p.add_argument("--weights", required=True, help="progressive_gen_ema_best.pth of the reference run")
+    p.add_argument("--metrics", help="its metrics.json from `evaluate`")
+    p.add_argument("--out", default="weights/reference")
+    p.set_defaults(func=cmd_export_reference)
     return parser
 
 

@@ -59,7 +59,8 @@ FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(
 MODEL_WIDTHS = {
     ("ci", 64): dict(g_channels=(64, 32, 16, 8), d_channels=(8, 16, 32, 32), encoder_channels=(8, 16, 32, 32)),
     ("ci", 128): dict(g_channels=(64, 32, 16, 8, 8), d_channels=(8, 8, 16, 32, 32), encoder_channels=(8, 8, 16, 32, 32)),
-    ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128)),
+    ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
+                        projection=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
                          encoder_channels=(16, 32, 64, 128, 128)),
     ("full", 64): dict(g_channels=(512, 256, 128, 64), d_channels=(64, 128, 256, 512), encoder_channels=(64, 128, 256, 256)),
@@ -140,6 +141,7 @@ class GANTrainConfig:
     r1_gamma: float = 0.1
     r1_interval: int = 16
     va_weight: float = 0.5
+    g_va_weight: float = None  # G's VA-head loss weight; None: va_weight (0 with projection: D conditions instead)
     va_sensitivity_weight: float = 0.3
     va_sensitivity_margin: float = 0.4
     ema_decay: float = 0.999
@@ -167,8 +169,8 @@ PRESETS = {
         "data_images": 2000,
     },
     "quick": {
-        "vae": VAETrainConfig(epochs=16, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
-        "gan": GANTrainConfig(epochs=50, ada_speed_images=100_000, sample_every=5, eval_every=10,
+        "vae": VAETrainConfig(epochs=12, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
+        "gan": GANTrainConfig(epochs=60, ada_speed_images=100_000, sample_every=5, eval_every=15,
                               eval_fakes=64, eval_reals=128, stats_every=25),
         "data_images": 2000,
     },

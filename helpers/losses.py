@@ -66,12 +66,14 @@ class GANLoss:
 
     def __init__(self, generator, discriminator, encoder=None, augment=None, lpips_model=None,
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
-                 va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None):
+                 va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None,
+                 g_va_weight: float = None):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
         self.va_weight, self.va_sensitivity_weight, self.va_sensitivity_margin = va_weight, va_sensitivity_weight, va_sensitivity_margin
-        self.noise = noise  # a torch.Generator for the augmentations, part of the resumable state
+        self.noise = noise  # a torch.Generator for the augmentations, seeded per step by the loop
+        self.g_va_weight = va_weight if g_va_weight is None else g_va_weight  # G's pull towards D's VA head
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
         """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
@@ -116,7 +118,7 @@ class GANLoss:
             va = va_loss(predicted_va, fake_va, keep)
             first, second = fakes[:pair_split], fakes[pair_split:2 * pair_split]
             sensitivity = va_sensitivity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.va_sensitivity_margin)
-            total = total + weights.adversarial * (adversarial + self.va_weight * va + self.va_sensitivity_weight * sensitivity)
+            total = total + weights.adversarial * (adversarial + self.g_va_weight * va + self.va_sensitivity_weight * sensitivity)
             stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), va_sensitivity_loss=sensitivity.detach())
         if weights.reconstruction > 0 or (weights.lpips > 0 and self.lpips_model is not None):
             with torch.no_grad():

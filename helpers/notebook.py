@@ -19,6 +19,9 @@ from helpers.data import DEFAULT_DATA_ROOT, ensure_default_dataset, load_dataset
 from helpers.data.decode import IMAGE_EXTENSIONS
 
 WEIGHTS_ROOT = DEFAULT_DATA_ROOT.parent / "weights"
+# The model shipped with the repository (the `reference` preset, trained longer), so sliders
+# and diagnostics work before a student has trained anything.
+REFERENCE_GENERATOR = WEIGHTS_ROOT / "reference" / "generator.pth"
 
 
 @dataclass
@@ -119,3 +122,15 @@ def ensure_generator(session: Session, progress: bool = True) -> Path:
         train_gan(session.gan_config(), train, val, vae_path, out_dir=session.weights,
                   data_config=session.data_config, progress=progress, test=test)
     return session.generator_path
+
+
+def generator_to_show(session: Session, progress: bool = True) -> tuple:
+    """(checkpoint path, one sentence saying which model it is) for the diagnostics and sliders:
+    this preset's own trained generator if there is one, else the shipped reference model (at
+    the session's size), else a new training run of this preset."""
+    if session.generator_path.is_file():
+        return session.generator_path, f"your own `{session.preset}` model ({session.generator_path})"
+    if REFERENCE_GENERATOR.is_file() and session.size == 64:
+        return REFERENCE_GENERATOR, (f"the shipped reference model ({REFERENCE_GENERATOR}); train your own in notebooks "
+                                     f"02-03 and it is shown instead")
+    return ensure_generator(session, progress), f"your own `{session.preset}` model, trained just now ({session.generator_path})"

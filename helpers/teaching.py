@@ -16,6 +16,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from helpers.models.upsample import icnr_
+
 # ---------------------------------------------------------------------------------------------
 # Upsampling (Odena, Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016;
 # Aitken et al., "Checkerboard artifact free sub-pixel convolution", arXiv:1707.02937, 2017)
@@ -28,20 +30,6 @@ def transposed_conv_overlap(kernel_size: int = 3, stride: int = 2, size: int = 4
     nn.init.ones_(layer.weight)
     with torch.no_grad():
         return layer(torch.ones(1, 1, size, size))[0, 0].numpy()
-
-
-def icnr_(conv: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
-    """ICNR (Aitken et al. 2017): initialise the conv before ``pixel_shuffle(., scale)`` so that
-    its scale**2 sub-pixel kernels are copies of one kernel; the pair then starts out as
-    nearest-neighbour upsampling followed by a conv, which cannot make a checkerboard."""
-    out_channels = conv.out_channels // scale**2
-    base = nn.Conv2d(conv.in_channels, out_channels, conv.kernel_size, padding=conv.padding)
-    with torch.no_grad():
-        # pixel_shuffle takes output channel c * scale**2 + k to sub-pixel k of channel c.
-        conv.weight.copy_(base.weight.repeat_interleave(scale**2, dim=0))
-        if conv.bias is not None:
-            conv.bias.copy_(base.bias.repeat_interleave(scale**2))
-    return conv
 
 
 class _SubPixel(nn.Module):

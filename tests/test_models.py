@@ -19,7 +19,7 @@ def test_shapes(size):
     assert images.shape == (4, 3, size, size)
     mu, logvar = Encoder(config)(images)
     assert mu.shape == logvar.shape == (4, config.latent_dim)
-    score, predicted_va = Discriminator(config)(images)
+    score, predicted_va = Discriminator(config)(images, va)
     assert score.shape == (4,) and predicted_va.shape == (4, 2)
     assert config.stages == {64: 3, 128: 4}[size]
     assert len(Generator(config).erus()) == config.stages + 1  # one per upsampling stage + the 4x4 block
@@ -28,7 +28,7 @@ def test_shapes(size):
 
 @pytest.mark.parametrize("blocks, spectral_norm", [("residual", "head"), ("residual", "all"), ("plain", "all"), ("plain", "none")])
 def test_discriminator_designs_put_spectral_norm_where_asked(blocks, spectral_norm):
-    config = model_config_for_size(64, d_blocks=blocks, d_spectral_norm=spectral_norm, d_channels=(8, 8, 16, 16))
+    config = model_config_for_size(64, d_blocks=blocks, d_spectral_norm=spectral_norm, d_channels=(8, 8, 16, 16), projection=False)
     discriminator = Discriminator(config)
     normalised = {name.split(".parametrizations")[0] for name, _ in discriminator.named_parameters() if "parametrizations" in name}
     assert ("adversarial" in normalised and "va_head" in normalised) == (spectral_norm != "none")
@@ -192,3 +192,31 @@ def test_checkpoints_from_before_a_setting_existed_load_as_the_first_version(tmp
     assert not loaded.config.eru_at_start and loaded.config.rgb_output == "tied"
     z, va = torch.randn(2, 128), torch.rand(2, 2)
     assert torch.equal(loaded(z, va), old.eval()(z, va))
+
+
+def test_exported_generator_is_fp16_on_disk_and_loads_as_the_same_model(tmp_path):
+    from helpers.models.checkpoint import export_generator
+
+    generator = Generator(model_config_for_size(64)).eval()
+    full = save_model(generator, tmp_path / "g.pth", "generator")
+    half = export_generator(full, tmp_path / "reference" / "generator.pth", {"note": "test"})
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = load_generator(half)
+    assert next(loaded.parameters()).dtype == torch.float32
+    z, va = torch.randn(2, 128), torch.rand(2, 2)
+    assert torch.allclose(loaded(z, va), generator(z, va), atol=2e-2)
+    assert torch.load(half, weights_only=True)["extra"]["fp16"] is True
+
+
+def test_diagnostics_show_the_users_model_else_the_reference(tmp_path, monkeypatch):
+    from helpers import notebook
+
+    session = notebook.Session("ci", 64, tmp_path / "images", weights=tmp_path / "ci")
+    (tmp_path / "ci").mkdir()
+    reference = save_model(Generator(model_config_for_size(64, "ci")), tmp_path / "reference" / "generator.pth", "generator")
+    monkeypatch.setattr(notebook, "REFERENCE_GENERATOR", reference)
+    path, sentence = notebook.generator_to_show(session)
+    assert path == reference and "reference" in sentence
+    save_model(Generator(model_config_for_size(64, "ci")), session.generator_path, "generator")
+    path, sentence = notebook.generator_to_show(session)
+    assert path == session.generator_path and "your own `ci` model" in sentence

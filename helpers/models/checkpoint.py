@@ -47,6 +47,15 @@ def save_model(model, path, kind: str, extra: dict = None) -> Path:
     )
 
 
+def export_generator(source, out_path, extra: dict = None) -> Path:
+    """A generator checkpoint with its weights stored in fp16 (half the size; loading casts them
+    back to fp32), for shipping: ``weights/reference/generator.pth``."""
+    generator = load_generator(source)
+    half = {key: value.half() if value.is_floating_point() else value for key, value in generator.state_dict().items()}
+    return atomic_save({"kind": "generator", "version": helpers.__version__, "model_config": to_dict(generator.config),
+                        "state_dict": half, "extra": {"source": str(source), "fp16": True, **(extra or {})}}, out_path)
+
+
 def read_checkpoint(path) -> dict:
     path = Path(path)
     if not path.is_file():

@@ -46,7 +46,10 @@ def minibatch_stddev(x: torch.Tensor, group_size: int) -> torch.Tensor:
     while batch % group:  # a group size that divides the batch (a last partial batch)
         group -= 1
     y = x.view(-1, group, channels, height, width)
-    y = (y.float().var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3)).to(x.dtype)  # (batch / group,)
+    y = y.float()
+    # The variance written out: torch's var over a strided middle dim was 8% of a training step on a CPU.
+    variance = (y - y.mean(dim=1, keepdim=True)).square().mean(dim=1)
+    y = (variance + 1e-8).sqrt().mean(dim=(1, 2, 3)).to(x.dtype)  # (batch / group,)
     y = y.repeat_interleave(group).view(batch, 1, 1, 1).expand(batch, 1, height, width)
     return torch.cat([x, y], dim=1)
 

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from helpers.config import ModelConfig
 from helpers.models.eru import make_eru
-from helpers.models.upsample import UpsampleConv3x3
+from helpers.models.upsample import UpsampleConv3x3, icnr_
 
 
 class UpStage(nn.Module):
@@ -47,11 +47,7 @@ class SubPixelRGB(nn.Module):
 
     def __init__(self, in_channels: int):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, 3 * 4, 3, padding=1)
-        with torch.no_grad():  # ICNR: the 4 sub-pixel kernels of each colour start equal
-            base = self.conv.weight[:3].clone()
-            self.conv.weight.copy_(base.repeat_interleave(4, dim=0))
-            self.conv.bias.copy_(self.conv.bias[:3].clone().repeat_interleave(4))
+        self.conv = icnr_(nn.Conv2d(in_channels, 3 * 4, 3, padding=1))  # the 4 sub-pixel kernels start equal
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.pixel_shuffle(self.conv(x), 2)

@@ -61,3 +61,17 @@ class UpsampleConv3x3(nn.Module):
         rows = [torch.stack([phases[:, dy, dx, :, dy:dy + height, dx:dx + width] for dx in (0, 1)], dim=-1) for dy in (0, 1)]
         out = torch.stack(rows, dim=3)  # (B, C, H, 2, W, 2)
         return out.reshape(batch, channels, 2 * height, 2 * width)
+
+
+def icnr_(conv: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
+    """ICNR (Aitken et al. 2017): initialise the conv before ``pixel_shuffle(., scale)`` so that
+    its scale**2 sub-pixel kernels are copies of one kernel; the pair then starts out as
+    nearest-neighbour upsampling followed by a conv, which cannot make a checkerboard."""
+    out_channels = conv.out_channels // scale**2
+    base = nn.Conv2d(conv.in_channels, out_channels, conv.kernel_size, padding=conv.padding)
+    with torch.no_grad():
+        # pixel_shuffle takes output channel c * scale**2 + k to sub-pixel k of channel c.
+        conv.weight.copy_(base.weight.repeat_interleave(scale**2, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(base.bias.repeat_interleave(scale**2))
+    return conv

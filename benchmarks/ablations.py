@@ -1,0 +1,159 @@
+"""Ablations of the original's ideas at equal budget, on the default dataset's test split.
+
+Each row trains a VAE warm start (unless the row drops it) and a GAN with the `quick` recipe
+scaled by ``--budget`` (a fraction of its epochs), then scores the EMA generator with the
+quick evaluation: KID on the test split with its spread, V and A Spearman against the
+regressor's ceiling (both scored at the test images' own labels), D's phase-3 hinge loss and
+wall time. One VA regressor is trained once and shared by every row.
+
+Results go to ``benchmarks/results/ablations.json`` row by row (a finished row is never run
+again, so the script can be stopped and restarted across sessions) and a figure to
+``benchmarks/results/ablations.png``, which notebook 03 shows without re-running.
+
+    python benchmarks/ablations.py [--budget 0.5] [--rows new_recipe-s0 ...] [--list]
+"""
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from helpers.config import FIRST_VERSION_MODEL, DataConfig, model_config_for_size, preset
+from helpers.data import ensure_default_dataset, load_dataset
+from helpers.evaluate_checkpoint import evaluate_generator
+from helpers.metrics.regressor import VARegressor, train_va_regressor
+from helpers.models.checkpoint import load_generator, save_model
+from helpers.models.encoder import VAE
+from helpers.training.gan import train_gan
+from helpers.training.vae import train_vae
+from machine import machine_facts
+
+RESULTS = Path(__file__).parent / "results"
+OUT = Path("weights/ablations")
+FIRST_VERSION_GAN = dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.0, xflip=False)
+
+# name -> (model overrides, GAN config overrides, VAE warm start?)
+ROWS = {
+    "new_recipe": ({}, {}, True),
+    "first_version": (FIRST_VERSION_MODEL, FIRST_VERSION_GAN, True),
+    "no_vae_warm_start": ({}, dict(recon_fraction=0.0, ramp_fraction=0.0), False),
+    "no_va_sensitivity_loss": ({}, dict(va_sensitivity_weight=0.0), True),
+    "projection_instead_of_g_va_head": (dict(projection=True), dict(g_va_weight=0.0), True),
+    "attention_eru": (dict(eru="attention"), {}, True),
+    "ada_off": ({}, dict(ada="off"), True),
+}
+SEEDS = {"new_recipe": (0, 1), "first_version": (0, 1)}
+
+
+def row_names() -> list:
+    return [f"{name}-s{seed}" for name in ROWS for seed in SEEDS.get(name, (0,))]
+
+
+def phase3_d_loss(history: list) -> float:
+    """D's mean hinge loss over the second half of phase 3 (chance: 2.0)."""
+    records = [r["d_loss"] for r in history if r.get("phase") == 3 and "d_loss" in r]
+    return float(np.mean(records[len(records) // 2:])) if records else float("nan")
+
+
+def run_row(row: str, budget: float, data, split, data_config, regressor) -> dict:
+    name, seed = row.rsplit("-s", 1)
+    seed = int(seed)
+    model_overrides, gan_overrides, warm_start = ROWS[name]
+    out = OUT / row
+    started = time.time()
+    model_config = model_config_for_size(64, "quick", **model_overrides)
+    vae_config = preset("quick", "vae", seed=seed)
+    vae_config = replace(vae_config, epochs=max(1, round(vae_config.epochs * budget)))
+    if warm_start:
+        vae_path = out / "vae_best.pth"
+        if not (out / "vae_final.pth").is_file():
+            train_vae(vae_config, model_config, split.train, split.val, out_dir=out, data_config=data_config,
+                      test=split.test, progress=False)
+    else:  # G from scratch: an untrained VAE's decoder (and encoder) as the starting point
+        vae_path = save_model(VAE(model_config), out / "vae_untrained.pth", "vae")
+    gan_config = preset("quick", "gan", seed=seed, **gan_overrides)
+    gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)))
+    runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
+    unfinished = [r for r in runs if (r / "training_state.pt").is_file() and not (out / "progressive_gen_ema_final.pth").is_file()]
+    result = train_gan(gan_config, split.train, split.val, vae_path, out_dir=out, data_config=data_config,
+                       test=split.test, progress=False, resume=unfinished[-1] if unfinished else None)
+    if not result.finished:
+        raise KeyboardInterrupt
+    train_seconds = time.time() - started
+    metrics = evaluate_generator(load_generator(result.checkpoints["gen_ema_best"]), split.train, split.test,
+                                 "quick", progress=False, regressor=regressor)
+    realism, control = metrics["realism"], metrics["va_control"]
+    return {"row": row, "name": name, "seed": seed, "budget": budget, "gan_epochs": gan_config.epochs,
+            "vae_epochs": vae_config.epochs if warm_start else 0,
+            "kid": realism["kid_mean"], "kid_std": realism["kid_std"], "kid_floor": realism["floor_kid_mean"],
+            "n_fake": realism["n_fake"], "n_real": realism["n_real"],
+            "valence_spearman": control["valence_spearman"], "arousal_spearman": control["arousal_spearman"],
+            "ceiling_valence_spearman": control["ceiling_valence_spearman"],
+            "ceiling_arousal_spearman": control["ceiling_arousal_spearman"],
+            "d_phase3_loss": phase3_d_loss(result.history), "train_seconds": round(train_seconds, 1),
+            "run_dir": str(result.run_dir)}
+
+
+def draw(rows: list, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["row"] for r in rows]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(rows) + 1.5), sharey=True)
+    y = np.arange(len(rows))
+    axes[0].barh(y, [r["kid"] for r in rows], xerr=[r["kid_std"] for r in rows], color="tab:blue")
+    axes[0].axvline(rows[0]["kid_floor"], color="k", ls=":", label="real-vs-real floor")
+    axes[0].set(xlabel="KID on the test split (lower is better)", yticks=y, yticklabels=names)
+    axes[0].legend(loc="lower right")
+    for axis, key, title in ((axes[1], "valence", "valence"), (axes[2], "arousal", "arousal")):
+        axis.barh(y, [r[f"{key}_spearman"] for r in rows], color="tab:orange")
+        axis.axvline(rows[0][f"ceiling_{key}_spearman"], color="k", ls=":", label="regressor ceiling")
+        axis.set(xlabel=f"{title} Spearman, requested vs read (higher is better)", xlim=(0, 1))
+        axis.legend(loc="lower right")
+    axes[0].invert_yaxis()
+    figure.suptitle(f"Ablations at equal budget ({rows[0]['gan_epochs']} GAN epochs each, quick recipe)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--budget", type=float, default=0.5, help="fraction of the quick preset's epochs per row")
+    parser.add_argument("--rows", nargs="*", default=None)
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(row_names()))
+        return
+    RESULTS.mkdir(exist_ok=True)
+    results_path = RESULTS / "ablations.json"
+    saved = json.loads(results_path.read_text()) if results_path.is_file() else {"machine": machine_facts(), "rows": []}
+    done = {r["row"] for r in saved["rows"]}
+    folder = ensure_default_dataset(2000, progress=False)
+    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"))
+    data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
+    split = data.split(data_config)
+    regressor_path = OUT / "va_regressor.pt"
+    if regressor_path.is_file():
+        regressor = VARegressor.load(regressor_path)
+    else:
+        regressor = train_va_regressor(split.train.images, split.train.valence, split.train.arousal, epochs=10, progress=False)
+        OUT.mkdir(parents=True, exist_ok=True)
+        regressor.save(regressor_path)
+    for row in args.rows or row_names():
+        if row in done:
+            continue
+        print(f"{row}: training", flush=True)
+        saved["rows"].append(run_row(row, args.budget, data, split, data_config, regressor))
+        results_path.write_text(json.dumps(saved, indent=2) + "\n")
+        print(json.dumps(saved["rows"][-1]), flush=True)
+        draw(saved["rows"], RESULTS / "ablations.png")
+
+
+if __name__ == "__main__":
+    main()
