@@ -170,7 +170,8 @@ PRESETS = {
     },
     "quick": {
         "vae": VAETrainConfig(epochs=12, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
-        "gan": GANTrainConfig(epochs=60, ada_speed_images=100_000, sample_every=5, eval_every=15,
+        # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
+        "gan": GANTrainConfig(epochs=95, ada_speed_images=20_000, sample_every=5, eval_every=19,
                               eval_fakes=64, eval_reals=128, stats_every=25),
         "data_images": 2000,
     },

@@ -344,7 +344,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         log.log(f"diverged: {diverged}")
         bar.close()
         raise TrainingDiverged(f"{diverged}. Training stopped; the last good state is in {run_dir / STATE_FILE} "
-                               f"and the best checkpoints in {out_dir}. Try a lower d_learning_rate (3e-5) or r1_gamma 3.") from None
+                               f"and the best checkpoints in {out_dir}. Try lower learning rates (g_learning_rate, d_learning_rate) "
+                               f"or a larger r1_gamma (1.0).") from None
     bar.close()
     finished = step >= total_steps
     if not finished:
