@@ -38,7 +38,9 @@ FIRST_VERSION_GAN = dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.
 # name -> (model overrides, GAN config overrides, VAE warm start?)
 ROWS = {
     "new_recipe": ({}, {}, True),
-    "first_version": (FIRST_VERSION_MODEL, FIRST_VERSION_GAN, True),
+    "first_version": ({**FIRST_VERSION_MODEL, "projection": False}, FIRST_VERSION_GAN, True),
+    # The first version's G and D and rates, with the new recipe's projection conditioning.
+    "first_version_with_projection": (FIRST_VERSION_MODEL, FIRST_VERSION_GAN, True),
     "no_vae_warm_start": ({}, dict(recon_fraction=0.0, ramp_fraction=0.0), False),
     "no_va_sensitivity_loss": ({}, dict(va_sensitivity_weight=0.0), True),
     "projection_instead_of_g_va_head": (dict(projection=True), dict(g_va_weight=0.0), True),
