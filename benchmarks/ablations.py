@@ -25,9 +25,9 @@ from helpers.config import FIRST_VERSION_MODEL, DataConfig, model_config_for_siz
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_generator
 from helpers.metrics.regressor import VARegressor, train_va_regressor
-from helpers.models.checkpoint import load_generator, save_model
+from helpers.models.checkpoint import load_generator, load_model, save_model
 from helpers.models.encoder import VAE
-from helpers.training.gan import train_gan
+from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.vae import train_vae
 from machine import machine_facts
 
@@ -71,6 +71,8 @@ def run_row(row: str, budget: float, data, split, data_config, regressor) -> dic
     vae_config = replace(vae_config, epochs=max(1, round(vae_config.epochs * budget)))
     if warm_start:
         vae_path = out / "vae_best.pth"
+        if (out / "vae_final.pth").is_file() and load_model(vae_path, "vae")[0].config != model_config:
+            raise SystemExit(f"{out} holds a VAE of another model config; delete the folder to rerun row {row}")
         if not (out / "vae_final.pth").is_file():
             train_vae(vae_config, model_config, split.train, split.val, out_dir=out, data_config=data_config,
                       test=split.test, progress=False)
@@ -80,8 +82,10 @@ def run_row(row: str, budget: float, data, split, data_config, regressor) -> dic
     gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)))
     runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
     unfinished = [r for r in runs if (r / "training_state.pt").is_file() and not (out / "progressive_gen_ema_final.pth").is_file()]
+    d_settings = {name: getattr(model_config, name) for name in DISCRIMINATOR_SETTINGS}  # the row's D, not the VAE's
     result = train_gan(gan_config, split.train, split.val, vae_path, out_dir=out, data_config=data_config,
-                       test=split.test, progress=False, resume=unfinished[-1] if unfinished else None)
+                       test=split.test, progress=False, resume=unfinished[-1] if unfinished else None,
+                       d_settings=d_settings)
     if not result.finished:
         raise KeyboardInterrupt
     train_seconds = time.time() - started
