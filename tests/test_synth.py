@@ -16,6 +16,7 @@ from helpers.data.synth import (
     render_landscape,
     sample_scene,
     scene_va,
+    soft_bounds,
     write_dataset,
 )
 
@@ -57,6 +58,21 @@ def test_labels_in_range_and_spread():
     assert va.min() >= 1.0 and va.max() <= 9.0
     low, high = np.percentile(va, [5, 95], axis=0)
     assert (low < 3.0).all() and (high > 7.0).all(), (low, high)
+
+
+def test_no_labels_pile_up_at_the_bounds():
+    # A clip at 1 and 9 put ~80 of 2,000 arousal labels at exactly 9.0; crowd averages rarely reach a bound.
+    va = np.round([landscape_va(0, i) for i in range(1, 2001)], 2)
+    assert ((va <= 1.01) | (va >= 8.99)).sum() <= 2
+    top_bin, next_bin = np.histogram(va[:, 1], bins=16, range=(1, 9))[0][-2:][::-1]
+    assert top_bin <= 1.5 * next_bin, (top_bin, next_bin)  # no spike in the last half point
+
+
+def test_soft_bounds_is_the_identity_near_the_middle_and_monotone():
+    x = np.linspace(-5, 15, 401)
+    y = soft_bounds(x)
+    assert np.allclose(y[np.abs(x - 5) <= 2], x[np.abs(x - 5) <= 2])
+    assert (np.diff(y) > 0).all() and y.min() > 1.0 and y.max() < 9.0
 
 
 def test_landscape_va_matches_render():
@@ -153,7 +169,7 @@ def test_write_dataset_is_byte_identical(tmp_path):
     first = write_dataset(tmp_path / "a", n=20, size=64, seed=5, progress=False)
     second = write_dataset(tmp_path / "b", n=20, size=64, seed=5, progress=False)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert len(files) == 21  # 20 images + labels.csv, no temp file left behind
+    assert len(files) == 22  # 20 images + labels.csv + version.txt, no temp file left behind
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -199,3 +215,19 @@ def test_contact_sheet_names_a_bad_row(tmp_path):
         f.write("4,high,5.0\n")
     with pytest.raises(ValueError, match="line 5"):
         contact_sheet(dataset, tmp_path / "sheet.png")
+
+
+def test_an_old_default_dataset_is_rendered_again(tmp_path, monkeypatch):
+    import helpers.data as data
+
+    monkeypatch.setattr(data, "DEFAULT_DATA_ROOT", tmp_path)
+    folder = data.ensure_default_dataset(n=3, progress=False)
+    assert synth.dataset_version(folder) == synth.DATASET_VERSION
+    (folder / "labels.csv").write_text("image,valence,arousal\n1,9.00,9.00\n")  # as an old label model wrote it
+    (folder / "version.txt").unlink()
+    assert data.ensure_default_dataset(n=3, progress=False) == folder
+    assert synth.dataset_version(folder) == synth.DATASET_VERSION
+    assert "9.00,9.00" not in (folder / "labels.csv").read_text()
+    before = (folder / "labels.csv").stat().st_mtime_ns
+    data.ensure_default_dataset(n=3, progress=False)  # up to date: left alone
+    assert (folder / "labels.csv").stat().st_mtime_ns == before

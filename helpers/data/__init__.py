@@ -17,11 +17,14 @@ def default_dataset_dir(n: int = 2000) -> Path:
 
 def ensure_default_dataset(n: int = 2000, seed: int = 0, progress: bool = True) -> Path:
     """Render the default dataset once (128 px; smaller sizes are made when loading); its folder."""
-    from helpers.data.synth import write_dataset
+    from helpers.data.synth import DATASET_VERSION, dataset_version, write_dataset
 
     folder = default_dataset_dir(n) if seed == 0 else DEFAULT_DATA_ROOT / f"landscapes-{n}-seed{seed}"
-    if not (folder / "labels.csv").is_file():
-        write_dataset(folder, n=n, size=128, seed=seed, progress=progress)
+    if (folder / "labels.csv").is_file() and dataset_version(folder) != DATASET_VERSION:
+        print(f"{folder} was rendered by an older version of the procedural set; rendering it again")
+    elif (folder / "labels.csv").is_file():
+        return folder
+    write_dataset(folder, n=n, size=128, seed=seed, progress=progress)
     return folder
 
 

@@ -28,7 +28,9 @@ a rating by a few units; the offsets centre the dataset near (5, 5), so that eac
 the VA plane holds 20-30 % of the images (tests/test_synth.py checks at least 15 %). The
 renderer applies the same B (light), S (grading saturation) and C (grading contrast) to the
 pixels, so the labels are visible in the colours. Like a crowd average, a label is the latent
-value plus Gaussian rating noise (sd 0.5), clipped to [1, 9]. Anchors (tested): a storm is low V / high A,
+value plus Gaussian rating noise (sd 0.5), then squashed softly into (1, 9): unchanged within 2 of the
+middle, bending towards the bounds beyond (``soft_bounds``), so that no rating piles up at exactly 1 or 9,
+as crowd averages rarely do. Anchors (tested): a storm is low V / high A,
 a misty night low V / low A, a sunny meadow high V / middle A, a vivid golden hour high V /
 high A, a pale calm dawn high V / low A.
 
@@ -179,9 +181,17 @@ def scene_va(scene: Scene) -> tuple[float, float]:
     return float(valence), float(arousal)
 
 
+def soft_bounds(rating: np.ndarray, linear: float = 2.0) -> np.ndarray:
+    """Ratings kept as they are within ``linear`` of 5 and bent smoothly (tanh) towards 1 and 9 beyond:
+    a hard clip would pile every rating past a bound onto exactly 1 or 9."""
+    offset = np.asarray(rating, dtype=np.float64) - 5.0
+    excess = np.maximum(np.abs(offset) - linear, 0.0)
+    return 5.0 + np.sign(offset) * (np.minimum(np.abs(offset), linear) + (4.0 - linear) * np.tanh(excess / (4.0 - linear)))
+
+
 def _rated_va(scene: Scene, rng: np.random.Generator) -> tuple[float, float]:
-    """Latent VA plus crowd-rating noise, clipped to the 1-9 scale."""
-    rated = np.clip(np.array(scene_va(scene)) + rng.normal(0.0, RATING_NOISE_SD, 2), 1.0, 9.0)
+    """Latent VA plus crowd-rating noise, squashed softly into the 1-9 scale."""
+    rated = soft_bounds(np.array(scene_va(scene)) + rng.normal(0.0, RATING_NOISE_SD, 2))
     return float(rated[0]), float(rated[1])
 
 
@@ -595,6 +605,18 @@ def render_landscape(seed: int, image_id: int, size: int = RENDER_SIZE) -> tuple
 # --------------------------------------------------------------------------- files
 
 
+# Bumped whenever the same seed and id would give other images or labels; written to
+# ``version.txt`` beside labels.csv so that an old copy of the default dataset is re-rendered.
+# 2: ratings are squashed softly into (1, 9) instead of clipped.
+DATASET_VERSION = 2
+
+
+def dataset_version(folder) -> int:
+    """The DATASET_VERSION a folder was written with (1 for folders from before versions were written)."""
+    path = Path(folder) / "version.txt"
+    return int(path.read_text().strip()) if path.is_file() else 1
+
+
 def write_dataset(out_dir, n: int = 2000, size: int = RENDER_SIZE, seed: int = 0, progress: bool = True) -> Path:
     """Write ``images/<id>.jpg`` (ids 1..n) and ``labels.csv`` (image,valence,arousal) to ``out_dir``.
 
@@ -617,6 +639,7 @@ def write_dataset(out_dir, n: int = 2000, size: int = RENDER_SIZE, seed: int = 0
         writer.writerow(("image", "valence", "arousal"))
         writer.writerows(rows)
     os.replace(tmp, labels)
+    (out_dir / "version.txt").write_text(f"{DATASET_VERSION}\n")
     return out_dir
 
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Train, score and export the reference model (the `reference` preset) on the default dataset.
+# Rerun the same command after an interruption: each step resumes or is skipped once done.
+#   bash scripts/train_reference.sh            # work folder: weights/reference_run/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+OUT=weights/reference_run
+DATA=(--images data/landscapes/images --labels data/landscapes/labels.csv)
+mkdir -p "$OUT"
+
+latest_run() {  # the newest run folder of a kind ("vae" or "gan") under $OUT/runs
+    { ls -d "$OUT"/runs/*-"$1"-64 2>/dev/null || true; } | sort | tail -n 1
+}
+
+# Checkpoints (vae_*.pth, progressive_*.pth) land in $OUT; resumable states in $OUT/runs/<run>.
+if [ ! -f "$OUT/vae_final.pth" ]; then
+    vae_run=$(latest_run vae)
+    $PY -m helpers train-vae "${DATA[@]}" --preset reference --out "$OUT" ${vae_run:+--resume "$vae_run"}
+fi
+if [ ! -f "$OUT/progressive_gen_ema_final.pth" ]; then
+    gan_run=$(latest_run gan)
+    $PY -m helpers train-gan "${DATA[@]}" --preset reference --vae "$OUT/vae_best.pth" --out "$OUT" \
+        ${gan_run:+--resume "$gan_run"}
+fi
+$PY -m helpers evaluate "${DATA[@]}" --weights "$OUT/progressive_gen_ema_best.pth" --out "$OUT/metrics.json"
+$PY -m helpers export-reference --weights "$OUT/progressive_gen_ema_best.pth" --metrics "$OUT/metrics.json" \
+    --out weights/reference
