@@ -282,8 +282,8 @@ def eru_learned_figure(generator, steps: int = 9):
     result = eru_learned_modulation(generator, steps)
     units, levels = result["units"], result["levels"]
     figure, axes = plt.subplots(len(units), 4, figsize=(14, 3.2 * len(units) + 0.8), squeeze=False, layout="constrained")
-    headers = {"valence_gamma": "valence -> gamma factor 1 + b", "arousal_gamma": "arousal -> gamma factor 1 + b",
-               "valence_beta": "valence -> beta = 2 b", "arousal_beta": "arousal -> beta = 2 b"}
+    headers = {"valence_gamma": "valence -> b (gamma factor 1 + b)", "arousal_gamma": "arousal -> b (gamma factor 1 + b)",
+               "valence_beta": "valence -> b (beta part 2 b)", "arousal_beta": "arousal -> b (beta part 2 b)"}
     for row, unit in enumerate(units):
         for column, (part, rating) in enumerate(ERU_PARTS):
             axis = axes[row, column]

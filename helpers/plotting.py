@@ -136,8 +136,8 @@ def va_window_kid_figure(windows: dict, ax=None):
 
 
 # Stats keys with a name that says more than the key. The original called its VA-sensitivity
-# loss a "diversity loss"; the key keeps that name until the code is renamed.
-KEY_LABELS = {"diversity_loss": "VA-sensitivity loss (diversity_loss)", "va_sensitivity_loss": "VA-sensitivity loss",
+# loss a "diversity loss"; runs logged before the rename have it as ``diversity_loss``.
+KEY_LABELS = {"diversity_loss": "VA-sensitivity loss (logged as diversity_loss)", "va_sensitivity_loss": "VA-sensitivity loss",
               "d_loss": "D hinge loss", "g_loss": "G hinge loss", "d_va_loss": "D VA loss (reals)",
               "g_va_loss": "G VA loss (fakes)", "recon_mse": "reconstruction MSE"}
 
@@ -188,7 +188,7 @@ def phase_schedule_figure(config, lpips_note: str = None):
     axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(0, 1.15 * max(config.lpips_weight, 1e-12)),
                 title=f"LPIPS weight: 0 until {config.lpips_start:.0%}, {config.lpips_weight:g} from {config.lpips_full:.0%}")
     if lpips_note:
-        axes[1].text(0.5, 0.45, "scheduled, but NOT used in this run:\nLPIPS's AlexNet weights are missing", color="crimson",
+        axes[1].text(0.5, 0.45, "scheduled, but NOT used on this machine:\nLPIPS cannot be loaded (note below)", color="crimson",
                      ha="center", va="center", transform=axes[1].transAxes, fontsize=9)
     scale = np.array([learning_rate_scale(p, config.lr_decay_start, config.lr_floor) for p in progress])
     for rate, name in ((config.g_learning_rate, "G"), (config.d_learning_rate, "D")):

@@ -73,6 +73,26 @@ def read_colour_correlations(correlations: dict, procedural: bool = True) -> str
     return "\n".join(lines)
 
 
+def read_label_bounds(valence, arousal, bound_width: float = 0.25) -> str:
+    """Whether ratings pile up at the ends of the 1-9 scale: crowd averages rarely reach 1 or 9,
+    so a spike at a bound means clipped (or single-rater) labels."""
+    lines = []
+    for name, values in (("valence", np.asarray(valence, dtype=float)), ("arousal", np.asarray(arousal, dtype=float))):
+        at_bounds = int(np.sum((values <= 1.0) | (values >= 9.0)))
+        near = int(np.sum((values < 1 + bound_width) | (values > 9 - bound_width)))
+        lines.append(f"{name}: from {values.min():.2f} to {values.max():.2f}; {at_bounds} of {len(values)} images at exactly "
+                     f"1 or 9, {near} within {bound_width:g} of a bound.")
+    total = sum(int(np.sum((np.asarray(v, dtype=float) <= 1.0) | (np.asarray(v, dtype=float) >= 9.0))) for v in (valence, arousal))
+    share = total / max(2 * len(valence), 1)
+    if share > 0.01:
+        lines.append(f"{share:.1%} of the ratings sit exactly on a bound: a spike like that comes from clipping (or from "
+                     "single raters), not from averaging a crowd; a model trained on these labels learns the bound as a common value.")
+    else:
+        lines.append("No spike at the bounds, as expected of averaged ratings: averages of many people rarely reach the ends "
+                     "of the scale.")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # Notebook 02
 
@@ -117,7 +137,7 @@ def read_lpips(run_dir) -> str:
     if not path.is_file() or json.loads(path.read_text()).get("lpips", True):
         return ""
     reason = missing_weights_message() if not lpips_available() else "LPIPS could not be loaded."
-    return ("LPIPS is OFF in this run: its scheduled weight multiplies nothing, and the `lpips` curve stays at 0. "
+    return ("LPIPS is OFF in this run: its scheduled weight multiplies nothing, and the logged `lpips` values stay at 0. "
             + reason)
 
 
@@ -130,17 +150,21 @@ def read_adversarial_game(history, scores: dict = None) -> str:
     real, fake, loss = real.mean(), fake.mean(), loss.mean() if len(loss) else float("nan")
     gap = real - fake
     lines = [f"Over the last quarter of the run D scored real images {real:+.2f} and generated ones {fake:+.2f} on average "
-             f"(gap {gap:.2f}); its hinge loss was {loss:.2f}. A D that outputs one constant scores 2.00 (no game at all); "
-             "one that puts every image beyond its margin (reals above +1, fakes below -1) scores 0."]
+             f"(gap {gap:.2f}); its hinge loss was {loss:.2f}. A D that outputs one constant scores 2.00 or more (no game at "
+             "all); one that puts every image beyond its margin (reals above +1, fakes below -1) scores 0: D wins outright."]
     if gap < 0.2:
         lines.append("D barely tells them apart. A finished game looks like this, and so does a D that has not learned "
                      "anything yet: the samples decide which (landscape structure, or mush).")
     elif real >= 1 and fake <= -1:
         lines.append("D separates them beyond both margins: D is winning, and G learns only from D's slope at its fakes. "
                      "Expect grey or repetitive samples; lower D's learning rate or raise R1's gamma.")
-    else:
+    elif -1 < fake and real < 1:
         lines.append(f"D separates them by {gap:.2f}, inside the margins: it tells real from generated without running "
                      "away, so G still gets a useful gradient. This is the game working.")
+    else:
+        beyond = "real images above +1" if real >= 1 else "generated images below -1"
+        lines.append(f"D separates them by {gap:.2f}, with the {beyond} on average: it is winning on that side, and the "
+                     "hinge no longer pushes there. Watch the samples for grey or repeated images.")
     if scores is not None:
         right_real, right_fake = (scores["real"] > 0).mean(), (scores["fake"] < 0).mean()
         lines.append(f"In the histograms, {right_real:.0%} of held-out real images score above 0 and {right_fake:.0%} of "
@@ -198,8 +222,9 @@ def read_ada(history, target: float, run_dir=None) -> str:
                      "no image was augmented and ADA did nothing in this run. That says D was not memorising yet; it "
                      "does not say it never would in a longer run.")
     elif p[-1] >= 0.79:
-        lines.append("p reached its cap of 0.8: D stays overconfident on reals even with heavy augmentation. The set is "
-                     "too small for this D, or D too strong; the augmentation may start to leak into G's images.")
+        lines.append(f"p ended at its cap of {p[-1]:.2f}: D stays overconfident on reals even with heavy augmentation, so "
+                     "the set is small for this D (or D strong for it). The cap is there because above about 0.8 the "
+                     "augmentations start to leak into G's images (Karras et al., 2020).")
     else:
         lines.append(f"p rose to {p.max():.2f}: D became overconfident on reals (a sign of memorising), and ADA answered by "
                      f"augmenting each image with probability {p[-1]:.2f} at the end.")
@@ -268,6 +293,55 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
         return text + " With every layer bounded, so is D's slope, the gradient G learns from."
     return text + (" The layers without it can stretch freely, so D as a whole is not bounded by spectral norm; R1 keeps "
                    "its slope at real images small instead.")
+
+
+def read_ablations(rows: list) -> str:
+    """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
+    KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
+    and how many seeds stand behind each number."""
+    if not rows:
+        return "No ablation rows yet."
+    by_name = {}
+    for row in rows:
+        by_name.setdefault(row["name"], []).append(row)
+    lines = [f"{len(rows)} rows committed, at {rows[0]['gan_epochs']} GAN epochs each: "
+             + ", ".join(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''})" for name, group in by_name.items()) + "."]
+    baseline = by_name.get("new_recipe")
+    if not baseline:
+        return "\n".join(lines + ["No new_recipe row to compare with yet."])
+
+    def summary(group):
+        kids = np.array([row["kid"] for row in group])
+        return kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group)
+
+    base_kid, base_low, base_high, base_std = summary(baseline)
+    base_hinge = np.mean([row["d_phase3_loss"] for row in baseline])
+    seeds_text = (f"KID {base_kid:.3f} (seeds {base_low:.3f} to {base_high:.3f})" if len(baseline) > 1
+                  else f"KID {base_kid:.3f} ± {base_std:.3f} (one seed)")
+    lines.append(f"new_recipe: {seeds_text}, D's phase-3 hinge {base_hinge:.2f}.")
+    for name, group in by_name.items():
+        if name == "new_recipe":
+            continue
+        kid, low, high, std = summary(group)
+        hinge = np.mean([row["d_phase3_loss"] for row in group])
+        valence = np.mean([row["valence_spearman"] for row in group])
+        arousal = np.mean([row["arousal_spearman"] for row in group])
+        margin = 2 * max(std, base_std)
+        if kid < base_low - margin:
+            verdict = "a lower KID than every new_recipe seed, by more than two spreads"
+        elif kid > base_high + margin:
+            verdict = "a higher KID than every new_recipe seed, by more than two spreads"
+        else:
+            verdict = "a KID within two spreads of the new_recipe seeds: no difference at this N"
+        lines.append(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''}): KID {kid:.3f}, {verdict}; "
+                     f"V {valence:.2f}, A {arousal:.2f}; D's phase-3 hinge {hinge:.2f}"
+                     + (" (near 2.0: D near chance)." if hinge > 1.7 else "."))
+        if kid < base_low - margin and hinge > 1.7 > base_hinge:
+            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while the new recipe's D plays "
+                         f"(hinge {base_hinge:.2f}). A D that plays is what a GAN needs to keep improving, but at this budget "
+                         "it has not yet paid off in realism.")
+    lines.append("Few seeds per row: read a difference as a question for more seeds and longer runs, not a verdict.")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,8 +467,8 @@ def read_metrics(metrics: dict, preset: str = None) -> str:
             lines.append(f"{text}: above the ceiling. The generated images follow the requested labels more closely than "
                          "the photos follow their own noisy ratings; that is possible for a generator that exaggerates "
                          "the colour cues, and says nothing about realism.")
-        elif generated >= ceiling - 0.1:
-            lines.append(f"{text}: at the ceiling, as readable as real images.")
+        elif generated >= ceiling - 0.05:
+            lines.append(f"{text}: within 0.05 of the ceiling, about as readable as real images.")
         else:
             lines.append(f"{text}: {ceiling - generated:.2f} below it.")
     generated_slopes, real_slopes = metrics["colour_affect"]["generated"], metrics["colour_affect"]["real"]
@@ -414,8 +488,10 @@ def read_metrics(metrics: dict, preset: str = None) -> str:
                      + ". The generator has learned these colour cues backwards.")
     diversity = metrics["diversity"]
     ratio = diversity["value"] / max(diversity["real_reference"], 1e-12)
-    lines.append(f"Variety across seeds at V = A = {diversity['valence']:g}: {diversity['value']:.3g} against {diversity['real_reference']:.3g} "
-                 f"for real images of mixed VA ({ratio:.2f}x; the real set spans all VA, so it is an upper reference).")
+    measure = {"lpips": "LPIPS", "feature_l2": "Inception-feature distance"}.get(diversity.get("measure"), "distance")
+    lines.append(f"Variety across seeds at V = A = {diversity['valence']:g} (mean pairwise {measure}): {diversity['value']:.3g} "
+                 f"against {diversity['real_reference']:.3g} for real images of mixed VA ({ratio:.2f}x; the real set spans all "
+                 "VA, so it is an upper reference).")
     memorisation = metrics["memorisation"]
     if "copy_fraction" in memorisation:
         fraction, expected = memorisation["copy_fraction"], memorisation["expected_without_copying"]
@@ -427,3 +503,31 @@ def read_metrics(metrics: dict, preset: str = None) -> str:
             verdict = f"within two standard errors of the {expected:g} of a generator that does not copy (N {n}): no sign of copying."
         lines.append(f"Copy fraction {fraction:.3f}: {verdict}")
     return _with_note("\n".join(lines), preset)
+
+
+def read_va_windows(windows: dict) -> str:
+    """Where on the VA plane KID is best and worst (``metrics["va_windows"]``), with each window's
+    N and spread, and which windows had too few images to score."""
+    levels = np.asarray(windows["levels"], dtype=float)
+    kid = np.array([[np.nan if v is None else v for v in row] for row in windows["kid_mean"]], dtype=float)
+    spread = np.array([[np.nan if v is None else v for v in row] for row in windows["kid_std"]], dtype=float)
+    n_real = np.asarray(windows["n_real"])
+    scored = np.isfinite(kid)
+    if not scored.any():
+        return (f"No window held {windows['min_images']} or more real and generated images: the test split is too small "
+                "at this preset to score the VA plane locally.")
+    lines = [f"{scored.sum()} of {kid.size} windows scored (the others hold fewer than {windows['min_images']} real or generated images)."]
+    for name, index in (("lowest", np.nanargmin(kid)), ("highest", np.nanargmax(kid))):
+        row, column = np.unravel_index(index, kid.shape)
+        lines.append(f"KID is {name} at V {levels[column]:g}, A {levels[row]:g}: {kid[row, column]:.3f} ± "
+                     f"{spread[row, column]:.3f} (N {n_real[row, column]} real).")
+    low, high = np.nanmin(kid), np.nanmax(kid)
+    worst_spread = np.nanmax(spread[scored]) if np.isfinite(spread[scored]).any() else 0.0
+    if high - low > 2 * worst_spread:
+        lines.append("The model is measurably better in some regions of the VA plane than in others (the darker a cell, the "
+                     "higher its KID: the worse the model there).")
+    else:
+        lines.append("The windows differ by less than two spreads: at these N, no region is measurably better than another.")
+    lines.append("Windows overlap (neighbouring cells share images), and the corners hold few test images: a window's KID "
+                 "is noisier than the whole-plane KID of the table.")
+    return "\n".join(lines)

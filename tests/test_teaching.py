@@ -337,3 +337,43 @@ def test_more_readings_follow_the_numbers(tmp_path):
     assert "No layer" in readings.read_spectral_norms([], "none")
     (tmp_path / "config.json").write_text(json.dumps({"ada": False}))
     assert "ADA was off" in readings.read_ada(_history(p=0.5), 0.6, tmp_path)
+
+
+def test_label_bounds_reading_counts_ratings_on_the_bounds():
+    smooth = np.linspace(1.3, 8.7, 200)
+    assert "No spike" in readings.read_label_bounds(smooth, smooth[::-1])
+    clipped = np.clip(np.linspace(-1, 11, 200), 1, 9)
+    text = readings.read_label_bounds(clipped, smooth)
+    assert "68 of 200 images at exactly 1 or 9" in text and "clipping" in text
+
+
+def _ablation_row(name, seed, kid, hinge, kid_std=0.01):
+    return {"row": f"{name}-s{seed}", "name": name, "seed": seed, "gan_epochs": 48, "kid": kid, "kid_std": kid_std,
+            "valence_spearman": 0.9, "arousal_spearman": 0.7, "d_phase3_loss": hinge}
+
+
+def test_ablation_reading_compares_each_row_with_the_new_recipe_seeds():
+    rows = [_ablation_row("new_recipe", 0, 0.21, 0.8), _ablation_row("new_recipe", 1, 0.20, 0.8),
+            _ablation_row("first_version", 0, 0.15, 1.9), _ablation_row("ada_off", 0, 0.205, 0.7)]
+    text = readings.read_ablations(rows)
+    assert "new_recipe (2 seeds)" in text and "seeds 0.200 to 0.210" in text
+    assert "first_version (1 seed): KID 0.150, a lower KID" in text and "The warning" in text
+    assert "ada_off (1 seed): KID 0.205, a KID within two spreads" in text
+    assert "The warning" not in readings.read_ablations(rows[:2] + [_ablation_row("ada_off", 0, 0.30, 0.7)])
+
+
+def test_va_window_reading_names_the_best_and_worst_window():
+    windows = {"levels": [1.0, 5.0, 9.0], "kid_mean": [[None, 0.1, None], [0.3, 0.2, None], [None, None, None]],
+               "kid_std": [[None, 0.01, None], [0.02, 0.01, None], [None, None, None]],
+               "n_real": [[2, 20, 1], [15, 40, 3], [0, 4, 1]], "min_images": 10}
+    text = readings.read_va_windows(windows)
+    assert "3 of 9 windows" in text and "lowest at V 5, A 1: 0.100" in text and "highest at V 1, A 5: 0.300" in text
+    assert "measurably better" in text
+    empty = dict(windows, kid_mean=[[None] * 3] * 3, kid_std=[[None] * 3] * 3)
+    assert "No window" in readings.read_va_windows(empty)
+
+
+def test_adversarial_reading_says_which_side_is_beyond_its_margin():
+    text = readings.read_adversarial_game(_history(real=1.3, fake=-0.2))
+    assert "real images above +1" in text and "inside the margins" not in text
+    assert "D wins outright" in text
