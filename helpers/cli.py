@@ -1,6 +1,7 @@
 """``python -m helpers <command>``: the command-line face of the package.
 
-Commands: synth, contact-sheet, data-report, train-vae, train-gan, generate, evaluate.
+Commands: synth, contact-sheet, data-report, train-vae, train-gan, train-diffusion, generate, evaluate,
+export-reference.
 Valence and arousal are 1-9 on the command line, as everywhere a person sees them.
 """
 
@@ -21,6 +22,12 @@ def _add_data_arguments(parser):
     parser.add_argument("--valence-column", default="valence")
     parser.add_argument("--arousal-column", default="arousal")
     parser.add_argument("--extensions", default=".jpg,.jpeg,.png,.webp", help="comma-separated image extensions")
+
+
+def _add_sampling_arguments(parser):
+    parser.add_argument("--steps", type=int, help="diffusion only: Euler steps from noise to image (default 16)")
+    parser.add_argument("--guidance", type=float,
+                        help="diffusion only: classifier-free guidance scale, 1 = plain conditional (default 2)")
 
 
 def _load(args, size):
@@ -114,6 +121,31 @@ def cmd_train_gan(args):
     return 130
 
 
+def cmd_train_diffusion(args):
+    from helpers.config import diffusion_model_config, preset
+    from helpers.training.diffusion import train_diffusion
+
+    size = args.size
+    data = _load(args, size)
+    print(data.report)
+    data_config = _data_config(args, size)
+    train, val, test = data.split(data_config)
+    config = preset(args.preset, "diffusion", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    result = train_diffusion(config, diffusion_model_config(size, args.preset), train, val, out_dir=args.out,
+                             data_config=data_config, resume=args.resume, test=test)
+    if result.finished:
+        print(f"run folder: {result.run_dir}\ngenerate with: {result.checkpoint}")
+        return 0
+    return 130
+
+
+def _sampling(args) -> dict:
+    """--steps and --guidance, for a diffusion checkpoint (a GAN ignores them)."""
+    from helpers.rectified_flow import DEFAULT_GUIDANCE, DEFAULT_STEPS
+
+    return {"steps": args.steps or DEFAULT_STEPS, "guidance": DEFAULT_GUIDANCE if args.guidance is None else args.guidance}
+
+
 def cmd_generate(args):
     import numpy as np
 
@@ -123,7 +155,7 @@ def cmd_generate(args):
 
     generator = load_generator(args.weights)
     seeds = np.arange(args.seed, args.seed + args.n)
-    images = generate(generator, args.valence, args.arousal, seeds)
+    images = generate(generator, args.valence, args.arousal, seeds, **_sampling(args))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     save_png(grid(images, columns=min(args.n, 8)), args.out)
     print(f"wrote {args.n} image(s) for valence {args.valence:g}, arousal {args.arousal:g}, seeds {seeds[0]}..{seeds[-1]} to {args.out}")
@@ -136,7 +168,7 @@ def cmd_evaluate(args):
 
     size = read_checkpoint(args.weights)["model_config"]["image_size"]
     metrics, table = evaluate_checkpoint(args.weights, _load(args, size), _data_config(args, size), args.out,
-                                         preset=args.preset)
+                                         preset=args.preset, **_sampling(args))
     print(table)
     print(f"wrote {args.out}")
     return 0
@@ -203,13 +235,26 @@ def build_parser():
     p.add_argument("--resume", help="run folder of an interrupted run")
     p.set_defaults(func=cmd_train_gan)
 
+    p = commands.add_parser("train-diffusion", help="train the diffusion model (rectified flow, a VA-conditioned U-Net)")
+    _add_data_arguments(p)
+    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
+    p.add_argument("--out", default="weights")
+    p.add_argument("--size", type=int, choices=[64, 128], default=64)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+    p.add_argument("--resume", help="run folder of an interrupted run")
+    p.set_defaults(func=cmd_train_diffusion)
+
     p = commands.add_parser("generate", help="images for one valence/arousal")
-    p.add_argument("--weights", required=True, help="progressive_gen_ema_best.pth (or any generator/VAE checkpoint)")
+    p.add_argument("--weights", required=True,
+                   help="progressive_gen_ema_best.pth, diffusion_ema.pth, or any generator/VAE/diffusion checkpoint")
     p.add_argument("--valence", type=float, required=True, help="1-9")
     p.add_argument("--arousal", type=float, required=True, help="1-9")
     p.add_argument("--n", type=int, default=8)
     p.add_argument("--seed", type=int, default=0, help="image i gets seed + i")
     p.add_argument("--out", required=True, help="a PNG file")
+    _add_sampling_arguments(p)
     p.set_defaults(func=cmd_generate)
 
     p = commands.add_parser("evaluate", help="KID/FID, VA control, colour slopes, diversity, memorisation")
@@ -217,6 +262,7 @@ def build_parser():
     _add_data_arguments(p)
     p.add_argument("--out", default="metrics.json")
     p.add_argument("--preset", choices=["ci", "quick", "full"], default="quick")
+    _add_sampling_arguments(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = commands.add_parser("export-reference", help="ship a generator: fp16 weights (+ its metrics.json) in one folder")

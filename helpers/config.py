@@ -77,6 +77,56 @@ def model_config_for_size(size: int, preset_name: str = "quick", **overrides) ->
     return ModelConfig(image_size=size, **{**widths, **overrides}).check()
 
 
+@dataclass(frozen=True)
+class DiffusionModelConfig:
+    """The VA-conditioned U-Net denoiser (models/unet.py)."""
+
+    image_size: int = 64  # 64 or 128
+    # Widths of the U-Net levels, from image_size / 2 down (the image enters as 2x2 patches, so no
+    # feature map is ever held at full resolution); one more level at 128 px.
+    channels: tuple = (32, 64, 128)
+    blocks_per_level: int = 1  # residual blocks per level, on the way down and on the way up
+    attention_resolution: int = 16  # self-attention on the level at this size (and in the middle)
+    embedding_dim: int = 128  # the (time, valence, arousal) embedding every block reads
+
+    @property
+    def levels(self) -> int:
+        return {64: 3, 128: 4}[self.image_size]
+
+    def check(self) -> "DiffusionModelConfig":
+        if self.image_size not in (64, 128):
+            raise ValueError(f"image_size must be 64 or 128, not {self.image_size}")
+        if len(self.channels) != self.levels:
+            raise ValueError(f"channels needs {self.levels} widths for {self.image_size}px, got {self.channels}")
+        sizes = [self.image_size // 2 ** (level + 1) for level in range(self.levels)]
+        if self.attention_resolution not in sizes:
+            raise ValueError(f"attention_resolution must be one of the level sizes {sizes}, not {self.attention_resolution}")
+        if self.blocks_per_level < 1:
+            raise ValueError(f"blocks_per_level must be at least 1, not {self.blocks_per_level}")
+        return self
+
+
+# U-Net widths per preset and size. quick at 64 px: 1.9 M parameters, 0.47 GFLOP per forward pass
+# (torch's FlopCounterMode), so about 1.4 GFLOP per training image (forward + backward, about 3
+# passes): the GAN's 1.5 (benchmarks/throughput.py). full: 20 M parameters, 7.7 GFLOP per pass.
+DIFFUSION_WIDTHS = {
+    ("ci", 64): dict(channels=(8, 16, 16), embedding_dim=32),
+    ("ci", 128): dict(channels=(8, 8, 16, 16), embedding_dim=32),
+    ("quick", 64): dict(channels=(32, 64, 128), embedding_dim=128),
+    ("quick", 128): dict(channels=(16, 32, 64, 128), embedding_dim=128),
+    ("full", 64): dict(channels=(128, 256, 256), blocks_per_level=2, embedding_dim=512),
+    ("full", 128): dict(channels=(64, 128, 256, 256), blocks_per_level=2, embedding_dim=512),
+}
+
+
+def diffusion_model_config(size: int, preset_name: str = "quick", **overrides) -> DiffusionModelConfig:
+    """The U-Net of a preset (``DIFFUSION_WIDTHS``; "reference" uses the quick model) at 64 or 128 pixels."""
+    if size not in (64, 128):
+        raise ValueError(f"image_size must be 64 or 128, not {size}")
+    widths = DIFFUSION_WIDTHS[("quick" if preset_name == "reference" else preset_name, size)]
+    return DiffusionModelConfig(image_size=size, **{**widths, **overrides}).check()
+
+
 def to_dict(config) -> dict:
     return asdict(config)
 
@@ -160,12 +210,37 @@ class GANTrainConfig:
     stats_every: int = 50  # steps between stats.jsonl records
 
 
+@dataclass(frozen=True)
+class DiffusionTrainConfig:
+    epochs: int = 1500  # the original's diffusion model trained about 1500 epochs
+    batch_size: int = 32
+    learning_rate: float = 3e-4
+    adam_betas: tuple = (0.9, 0.99)
+    grad_clip: float = 1.0
+    lr_decay_start: float = 0.75  # cosine decay of the learning rate over the last quarter (schedule.learning_rate_scale)
+    lr_floor: float = 0.1
+    label_dropout: float = 0.1  # P(VA replaced by the learned "no VA" embedding): what classifier-free guidance needs
+    # Flow times t ~ sigmoid(N(mean, std)), logit-normal (Esser et al. 2024, section 3.1): most
+    # steps at middle t, where predicting the velocity is hardest.
+    time_mean: float = 0.0
+    time_std: float = 1.0
+    ema_decay: float = 0.999
+    xflip: bool = True  # a mirrored landscape keeps its valence and arousal
+    precision: str = "auto"  # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "bf16"; "fp32"
+    seed: int = 0
+    device: str = "auto"
+    sample_every: int = 10  # epochs between sample grids
+    sample_steps: int = 8  # Euler steps for the training sample grids (cheap; generation defaults to more)
+    stats_every: int = 50  # steps between stats.jsonl records
+
+
 # The presets: "full" is the original's schedule (for a GPU); "quick" fits VAE + GAN in under
 # 20 minutes on 2 CPU cores; "ci" only proves that every piece runs.
 PRESETS = {
     "full": {
         "vae": VAETrainConfig(),
         "gan": GANTrainConfig(),
+        "diffusion": DiffusionTrainConfig(),
         "data_images": 2000,
     },
     "quick": {
@@ -173,25 +248,30 @@ PRESETS = {
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         "gan": GANTrainConfig(epochs=95, ada_speed_images=20_000, sample_every=5, eval_every=19,
                               eval_fakes=64, eval_reals=128, stats_every=25),
+        # The GAN's quick budget: 80k training images at 1.4 GFLOP each, 9-13 minutes on 2 CPU cores at
+        # the GAN's measured 100-150 images/s (an estimate from FLOPs, not a measurement).
+        "diffusion": DiffusionTrainConfig(epochs=50, sample_every=10, stats_every=25),
         "data_images": 2000,
     },
     "reference": {  # the quick recipe trained longer: the model shipped in weights/reference/
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
         "gan": GANTrainConfig(epochs=300, ada_speed_images=200_000, sample_every=10, eval_every=25,
                               eval_fakes=128, eval_reals=256, stats_every=50),
+        "diffusion": DiffusionTrainConfig(epochs=200, sample_every=20, stats_every=50),
         "data_images": 2000,
     },
     "ci": {
         "vae": VAETrainConfig(epochs=2, batch_size=16, learning_rate=1e-3, grid_every=1),
         "gan": GANTrainConfig(epochs=2, ada_speed_images=2_000, sample_every=1, eval_every=1,
                               eval_fakes=8, eval_reals=8, stats_every=2),
+        "diffusion": DiffusionTrainConfig(epochs=2, batch_size=16, sample_every=1, sample_steps=2, stats_every=2),
         "data_images": 96,
     },
 }
 
 
 def preset(name: str, part: str, **overrides):
-    """The ``part`` ("vae" or "gan") config of a preset, with overrides (None values ignored)."""
+    """The ``part`` ("vae", "gan" or "diffusion") config of a preset, with overrides (None values ignored)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return replace(PRESETS[name][part], **{k: v for k, v in overrides.items() if v is not None})

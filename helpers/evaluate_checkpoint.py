@@ -17,12 +17,16 @@ from helpers.models.checkpoint import load_generator, read_checkpoint
 from helpers.training.runs import SPLIT_FILE, load_split
 
 
-def evaluate_generator(generator, train, test, preset: str = "quick", progress: bool = True, regressor=None) -> dict:
-    """``evaluate`` with the preset's sizes; ``regressor``: a trained VA regressor to reuse (else one is trained)."""
+def evaluate_generator(generator, train, test, preset: str = "quick", progress: bool = True, regressor=None,
+                       real_features=None, train_features=None, **sampling) -> dict:
+    """``evaluate`` with the preset's sizes, for a GAN generator or a diffusion model (``sampling``:
+    its steps and guidance); ``regressor``: a trained VA regressor to reuse (else one is trained);
+    ``real_features``/``train_features``: Inception features to reuse."""
     return evaluate(
-        generator_callable(generator), test.images, test.valence, test.arousal,
+        generator_callable(generator, **sampling), test.images, test.valence, test.arousal,
         train_images=train.images, train_valence=train.valence, train_arousal=train.arousal,
-        regressor=regressor, progress=progress, **EVAL_PRESETS[preset],
+        regressor=regressor, real_features=real_features, train_features=train_features, progress=progress,
+        **EVAL_PRESETS[preset],
     )
 
 
@@ -51,12 +55,13 @@ def checkpoint_split(weights, data, data_config: DataConfig = DataConfig()) -> t
 
 
 def evaluate_checkpoint(weights, data, data_config: DataConfig = DataConfig(), out="metrics.json",
-                        preset: str = "quick", progress: bool = True):
+                        preset: str = "quick", progress: bool = True, **sampling):
     """(metrics dict, printable table) for ``data`` (a ``LabelledImages`` at the generator's size);
-    the dict is also written to ``out`` as JSON. The table's first line says which split was used."""
+    the dict is also written to ``out`` as JSON. The table's first line says which split was used.
+    ``weights``: a GAN generator or a diffusion checkpoint (``sampling``: steps, guidance)."""
     generator = load_generator(weights)
     split, source = checkpoint_split(weights, data, data_config)
-    metrics = evaluate_generator(generator, split.train, split.test, preset, progress)
+    metrics = evaluate_generator(generator, split.train, split.test, preset, progress, **sampling)
     metrics["checkpoint"] = str(weights)
     metrics["split"] = {"source": source, "train": len(split.train), "val": len(split.val), "test": len(split.test)}
     out = Path(out)

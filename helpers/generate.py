@@ -1,10 +1,19 @@
 """Sampling: every image has its own seed, so (seed, valence, arousal) gives the same image
-in any batch, on any batch size (after NVlabs/edm)."""
+in any batch, on any batch size (after NVlabs/edm).
+
+Both kinds of model generate through here, the one place that tells them apart: the GAN's
+generator maps a latent z to an image in one pass; the diffusion model (``models/unet.py``)
+starts from a noise image and takes ``steps`` Euler steps with guidance scale ``guidance``
+(``rectified_flow.sample``; the GAN ignores these two). For the diffusion model the same image
+also needs the same ``steps`` and ``guidance``.
+"""
 
 import numpy as np
 import torch
 
-from helpers.image_tensors import to_uint8
+from helpers.image_tensors import grid, to_uint8
+from helpers.models.unet import UNet
+from helpers.rectified_flow import DEFAULT_GUIDANCE, DEFAULT_STEPS, sample
 from helpers.va import va_unit_tensor
 
 
@@ -14,16 +23,39 @@ def latents_for_seeds(seeds, latent_dim: int, device="cpu") -> torch.Tensor:
     return torch.stack(rows).to(device)
 
 
+def is_diffusion(model) -> bool:
+    return isinstance(model, UNet)
+
+
+def starting_points(model, seeds, device="cpu") -> torch.Tensor:
+    """What each seed fixes: the GAN's latent z (N, latent_dim), or the diffusion model's noise
+    image (N, 3, S, S) at t = 1."""
+    if is_diffusion(model):
+        size = model.config.image_size
+        return latents_for_seeds(seeds, 3 * size * size, device).view(-1, 3, size, size)
+    return latents_for_seeds(seeds, model.config.latent_dim, device)
+
+
+def images_from(model, start: torch.Tensor, va: torch.Tensor, steps: int = DEFAULT_STEPS,
+                guidance: float = DEFAULT_GUIDANCE) -> torch.Tensor:
+    """[-1, 1] images (N, 3, S, S) from ``starting_points`` and model-side VA (N, 2)."""
+    if is_diffusion(model):
+        return sample(model, start, va, steps, guidance)
+    return model(start, va)
+
+
 @torch.inference_mode()
-def generate(generator, valence, arousal, seeds, batch_size: int = 64) -> np.ndarray:
-    """uint8 (N, H, W, 3) images for per-image seeds and 1-9 ratings (scalars or arrays)."""
+def generate(model, valence, arousal, seeds, batch_size: int = 64, steps: int = DEFAULT_STEPS,
+             guidance: float = DEFAULT_GUIDANCE) -> np.ndarray:
+    """uint8 (N, H, W, 3) images for per-image seeds and 1-9 ratings (scalars or arrays), from a
+    GAN generator or a diffusion model (``steps`` and ``guidance`` apply to the latter only)."""
     seeds = np.atleast_1d(np.asarray(seeds))
-    device = next(generator.parameters()).device
+    device = next(model.parameters()).device
     va = va_unit_tensor(valence, arousal, len(seeds), device)
     out = []
     for start in range(0, len(seeds), batch_size):
-        z = latents_for_seeds(seeds[start:start + batch_size], generator.config.latent_dim, device)
-        out.append(to_uint8(generator(z, va[start:start + batch_size])))
+        points = starting_points(model, seeds[start:start + batch_size], device)
+        out.append(to_uint8(images_from(model, points, va[start:start + batch_size], steps, guidance)))
     return np.concatenate(out)
 
 
@@ -35,6 +67,16 @@ def va_grid_ratings(steps: int = 5):
     return valence, arousal
 
 
-def generator_callable(generator):
-    """The ``generate(valence, arousal, seeds)`` callable the metrics take."""
-    return lambda valence, arousal, seeds: generate(generator, valence, arousal, seeds)
+def va_sample_grid(model, cells: int = 7, seeds=(1, 2), **sampling) -> np.ndarray:
+    """One cells x cells VA grid per seed (V across 1..9, A down 9..1), side by side: the training
+    loops' sample grids (``sampling``: steps, guidance for a diffusion model)."""
+    valence, arousal = va_grid_ratings(cells)
+    panels = [grid(generate(model, valence, arousal, np.full(cells * cells, seed), **sampling), cells) for seed in seeds]
+    gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
+    return np.concatenate([panels[0], gap, *panels[1:]], axis=1)
+
+
+def generator_callable(model, **sampling):
+    """The ``generate(valence, arousal, seeds)`` callable the metrics take (``sampling``: steps,
+    guidance for a diffusion model)."""
+    return lambda valence, arousal, seeds: generate(model, valence, arousal, seeds, **sampling)

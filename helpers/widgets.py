@@ -1,5 +1,7 @@
 """The valence-arousal explorer: sliders (1-9), a seed and an image count; the images follow
-the sliders while they are dragged.
+the sliders while they are dragged. For a diffusion model two more controls: the number of
+sampling steps and the guidance scale (each step is one or two passes of the U-Net, so the
+update time grows with the steps).
 
 Speed matters here: a slider update must reach the page within 100 ms. The generator runs
 in inference mode on a batch of at most 8 latents that are computed once per seed, and the
@@ -13,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from helpers.generate import latents_for_seeds
+from helpers.generate import images_from, is_diffusion, starting_points
+from helpers.rectified_flow import DEFAULT_GUIDANCE, DEFAULT_STEPS
 from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, to_uint8
 
@@ -28,7 +31,7 @@ class VAExplorer:
     """``VAExplorer(generator).widget`` is the ipywidgets panel; ``render`` is its callback's core."""
 
     def __init__(self, generator, valence: float = 5.0, arousal: float = 5.0, seed: int = 0, count: int = 4,
-                 display_size: int = 192):
+                 display_size: int = 192, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE):
         import ipywidgets as widgets
 
         self.generator = generator.eval()
@@ -45,10 +48,19 @@ class VAExplorer:
         self.image = widgets.Image(format="png", layout={"width": f"{display_size * min(count, 4)}px"})
         self.image.add_class("va-explorer-image")
         self.status = widgets.Label()
-        for control in (self.valence, self.arousal, self.seed, self.count):
+        controls = [self.valence, self.arousal, self.seed, self.count]
+        rows = [widgets.HBox([self.valence, self.seed]), widgets.HBox([self.arousal, self.count])]
+        self.steps = self.guidance = None
+        if is_diffusion(generator):
+            self.steps = widgets.IntSlider(value=steps, min=1, max=32, description="steps", style=style,
+                                           layout={"width": "420px"})
+            self.guidance = widgets.FloatSlider(value=guidance, min=0, max=8, step=0.5, description="guidance",
+                                                style=style, layout={"width": "300px"})
+            controls += [self.steps, self.guidance]
+            rows.append(widgets.HBox([self.steps, self.guidance]))
+        for control in controls:
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.valence, self.seed]), widgets.HBox([self.arousal, self.count]),
-                                    self.image, self.status])
+        self.widget = widgets.VBox([*rows, self.image, self.status])
         self.display_size = display_size
         self.last_milliseconds = None
         self.update()
@@ -57,8 +69,12 @@ class VAExplorer:
         key = (seed, count)
         if key not in self._latents:  # a seed change is rare; a slider drag reuses the latents
             device = next(self.generator.parameters()).device
-            self._latents = {key: latents_for_seeds(range(seed, seed + count), self.generator.config.latent_dim, device)}
+            self._latents = {key: starting_points(self.generator, range(seed, seed + count), device)}
         return self._latents[key]
+
+    def sampling(self) -> dict:
+        """The diffusion model's steps and guidance as set by their sliders (empty for a GAN)."""
+        return {"steps": self.steps.value, "guidance": self.guidance.value} if self.steps is not None else {}
 
     @torch.inference_mode()
     def render(self, valence: float, arousal: float, seed: int, count: int) -> np.ndarray:
@@ -70,7 +86,7 @@ class VAExplorer:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return to_uint8(self.generator(z, va))
+            return to_uint8(images_from(self.generator, z, va, **self.sampling()))
         finally:
             torch.set_num_threads(threads)
 
@@ -81,8 +97,9 @@ class VAExplorer:
         self.image.value = png_bytes(grid(images, columns, padding=1))
         self.image.layout.width = f"{self.display_size * columns}px"
         self.last_milliseconds = (time.perf_counter() - started) * 1000
+        sampling = (f", {self.steps.value} steps, guidance {self.guidance.value:g}" if self.steps is not None else "")
         self.status.value = (f"valence {self.valence.value:.1f}, arousal {self.arousal.value:.1f}, "
-                             f"seeds {self.seed.value}..{self.seed.value + self.count.value - 1} "
+                             f"seeds {self.seed.value}..{self.seed.value + self.count.value - 1}{sampling} "
                              f"({self.last_milliseconds:.0f} ms)")
 
     def _on_change(self, change) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 import torch
 
 import helpers
-from helpers.config import FIRST_VERSION_MODEL, ModelConfig, from_dict, to_dict
+from helpers.config import FIRST_VERSION_MODEL, DiffusionModelConfig, ModelConfig, from_dict, to_dict
 from helpers.models.discriminator import Discriminator
 from helpers.models.encoder import VAE, Encoder
 from helpers.models.generator import Generator
+from helpers.models.unet import UNet
 
-MODEL_CLASSES = {"generator": Generator, "vae": VAE, "encoder": Encoder, "discriminator": Discriminator}
+MODEL_CLASSES = {"generator": Generator, "vae": VAE, "encoder": Encoder, "discriminator": Discriminator, "diffusion": UNet}
 
 
 class CheckpointError(ValueError):
@@ -51,6 +52,8 @@ def export_generator(source, out_path, extra: dict = None) -> Path:
     """A generator checkpoint with its weights stored in fp16 (half the size; loading casts them
     back to fp32), for shipping: ``weights/reference/generator.pth``."""
     generator = load_generator(source)
+    if not isinstance(generator, Generator):
+        raise CheckpointError(f"{source} is not a GAN generator checkpoint; export-reference ships the GAN generator.")
     half = {key: value.half() if value.is_floating_point() else value for key, value in generator.state_dict().items()}
     return atomic_save({"kind": "generator", "version": helpers.__version__, "model_config": to_dict(generator.config),
                         "state_dict": half, "extra": {"source": str(source), "fp16": True, **(extra or {})}}, out_path)
@@ -83,13 +86,19 @@ def config_differences(expected: ModelConfig, found: ModelConfig) -> list:
     ]
 
 
-def load_model(path, kind: str, expected_config: ModelConfig = None, device="cpu"):
+def _model_config(kind: str, settings: dict):
+    if kind == "diffusion":
+        return from_dict(DiffusionModelConfig, settings).check()
+    return from_dict(ModelConfig, _with_first_version_settings(settings)).check()
+
+
+def load_model(path, kind: str, expected_config=None, device="cpu"):
     """Rebuild a model of ``kind`` from its checkpoint; (model, checkpoint dict)."""
     data = read_checkpoint(path)
     if data["kind"] != kind:
         raise CheckpointError(f"{path} holds a {data['kind']} checkpoint, but a {kind} is needed here.")
     try:
-        config = from_dict(ModelConfig, _with_first_version_settings(data["model_config"])).check()
+        config = _model_config(kind, data["model_config"])
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: its model settings are not understood ({error}).") from error
     if expected_config is not None:
@@ -104,11 +113,19 @@ def load_model(path, kind: str, expected_config: ModelConfig = None, device="cpu
     return model.to(device), data
 
 
-def load_generator(path, device="cpu") -> Generator:
-    """The generator from a generator checkpoint (use progressive_gen_ema_best.pth) or a VAE's decoder."""
+def load_generator(path, device="cpu"):
+    """What ``helpers.generate.generate`` takes, by the checkpoint's kind: the GAN generator of a
+    generator checkpoint (use progressive_gen_ema_best.pth), a VAE's decoder, or a diffusion model
+    (diffusion_ema.pth)."""
     data = read_checkpoint(path)
     if data["kind"] == "vae":
         vae, _ = load_model(path, "vae", device=device)
         return vae.decoder.eval()
+    if data["kind"] == "diffusion":
+        model, _ = load_model(path, "diffusion", device=device)
+        return model.eval()
+    if data["kind"] != "generator":
+        raise CheckpointError(f"{path} holds a {data['kind']} checkpoint, which generates nothing; pass a generator "
+                              "(progressive_gen_ema_best.pth), VAE or diffusion (diffusion_ema.pth) checkpoint.")
     generator, _ = load_model(path, "generator", device=device)
     return generator.eval()

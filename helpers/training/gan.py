@@ -25,9 +25,9 @@ from tqdm.auto import tqdm
 
 from helpers.augment import AdaptiveAugment
 from helpers.config import DataConfig, GANTrainConfig, to_dict
-from helpers.generate import generate, latents_for_seeds, va_grid_ratings
+from helpers.generate import generate, latents_for_seeds, va_sample_grid
 from helpers.va import va_unit_tensor
-from helpers.image_tensors import grid, save_png, to_tensor
+from helpers.image_tensors import save_png, to_tensor
 from helpers.losses import GANLoss
 from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
@@ -46,6 +46,9 @@ CHECKPOINTS = {
     "dis_best": "progressive_dis_best.pth",
 }
 ADA_AUTO_LIMIT = 5000  # "auto" turns ADA on for sets smaller than this
+
+
+_sample_grid = va_sample_grid  # the name tests/test_teaching.py imports
 
 
 class TrainingDiverged(RuntimeError):
@@ -95,14 +98,6 @@ def _quality_scorer(val, config: GANTrainConfig, log: RunLog, device):
         return float(kid(inception_features(fakes, device=device), real_features, subset_size=subset, subsets=10)[0])
 
     return score
-
-
-def _sample_grid(generator, steps: int = 7, seeds=(1, 2)) -> np.ndarray:
-    """One VA grid per seed (V across 1..9, A down 9..1), side by side."""
-    valence, arousal = va_grid_ratings(steps)
-    panels = [grid(generate(generator, valence, arousal, np.full(steps * steps, seed)), steps) for seed in seeds]
-    gap = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
-    return np.concatenate([panels[0], gap, *panels[1:]], axis=1)
 
 
 def _eru_records(generator, z, va) -> dict:
@@ -316,7 +311,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                     finished_epoch = step // steps_per_epoch
                     epoch_record = {"step": step, "epoch_end": finished_epoch}
                     if finished_epoch % config.sample_every == 0 or step == total_steps:
-                        save_png(_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
+                        save_png(va_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
                     last_epoch = step == total_steps
                     if scorer is not None and (finished_epoch % config.eval_every == 0 or last_epoch):
                         score = scorer(generator_ema)
