@@ -355,7 +355,8 @@ def read_fixed_va(numbers: dict) -> str:
                 "with: judge by eye (64 near-identical tiles = mode collapse).")
     ratio = generated / max(real, 1e-9)
     text = (f"Pixel spread (mean distance between two images at 16x16): generated {generated:.2f}, real images near "
-            f"this VA {real:.2f} (N {numbers['n_real']}): {ratio:.2f}x.")
+            f"this VA {real:.2f} (N {numbers['n_real']}): {ratio:.2f}x. (The real images' labels differ a little from each "
+            "other, the generated ones' not at all, so the real set is somewhat more varied by construction.)")
     if ratio < 0.3:
         return text + " Far less varied than real images: mode collapse at this VA."
     if ratio < 0.7:
