@@ -191,7 +191,7 @@ class GANTrainConfig:
     r1_gamma: float = 0.1
     r1_interval: int = 16
     va_weight: float = 0.5
-    g_va_weight: float = None  # G's VA-head loss weight; None: va_weight (0 with projection: D conditions instead)
+    g_va_weight: float = None  # G's VA-head loss weight; None: the same as va_weight (with or without projection)
     va_sensitivity_weight: float = 0.3
     va_sensitivity_margin: float = 0.4
     ema_decay: float = 0.999

@@ -1,8 +1,10 @@
 """The generator, which is also the VAE's decoder.
 
-z (latent_dim) -> 4x4 -> [nearest-neighbour x2 + 3x3 conv, ERU] per stage -> nearest x2 +
-3x3 conv to RGB -> tanh. At 64x64: 4 -> 8 -> 16 -> 32 with an ERU after each of the three
-feature upsamplings (the original's first version), then straight to 64x64 RGB.
+z (latent_dim) -> 4x4 (+ ERU, ``eru_at_start``) -> [nearest-neighbour x2 + 3x3 conv, ERU] per
+stage -> RGB at twice the last stage's size -> tanh. At 64x64: 4 -> 8 -> 16 -> 32 with an ERU
+after each of the three feature upsamplings (the original's first version), then straight to
+64x64 RGB, by default through an ICNR-initialised sub-pixel conv (``rgb_output="subpixel"``;
+"tied" is the first version's nearest x2 + 3x3 conv).
 
 Nearest-neighbour upsampling followed by a 3x3 conv avoids the checkerboard of transposed
 convolutions (Odena et al., Distill 2016), the blur of bilinear upsampling compounding over
