@@ -23,6 +23,7 @@ import numpy as np
 
 from helpers.config import FIRST_VERSION_MODEL, DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
+from helpers.data.synth import dataset_version
 from helpers.evaluate_checkpoint import evaluate_generator
 from helpers.metrics.regressor import VARegressor, train_va_regressor
 from helpers.models.checkpoint import load_generator, load_model, save_model
@@ -115,14 +116,14 @@ def draw(rows: list, path: Path) -> None:
     axes[0].barh(y, [r["kid"] for r in rows], xerr=[r["kid_std"] for r in rows], color="tab:blue")
     axes[0].axvline(rows[0]["kid_floor"], color="k", ls=":", label="real-vs-real floor")
     axes[0].set(xlabel="KID on the test split (lower is better)", yticks=y, yticklabels=names)
-    axes[0].legend(loc="lower right")
     for axis, key, title in ((axes[1], "valence", "valence"), (axes[2], "arousal", "arousal")):
         axis.barh(y, [r[f"{key}_spearman"] for r in rows], color="tab:orange")
         axis.axvline(rows[0][f"ceiling_{key}_spearman"], color="k", ls=":", label="regressor ceiling")
         axis.set(xlabel=f"{title} Spearman, requested vs read (higher is better)", xlim=(0, 1))
-        axis.legend(loc="lower right")
+    for axis in axes:  # above the bars, never over them
+        axis.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     axes[0].invert_yaxis()
-    figure.suptitle(f"Ablations at equal budget ({rows[0]['gan_epochs']} GAN epochs each, quick recipe)")
+    figure.suptitle(f"Ablations at equal budget ({rows[0]['gan_epochs']} GAN epochs each, quick recipe)", y=0.99)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
 
@@ -131,6 +132,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", type=float, default=0.5, help="fraction of the quick preset's epochs per row")
     parser.add_argument("--rows", nargs="*", default=None)
+    parser.add_argument("--draw", action="store_true", help="only redraw the figure from the saved rows")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
     if args.list:
@@ -140,6 +142,9 @@ def main():
     results_path = RESULTS / "ablations.json"
     saved = json.loads(results_path.read_text()) if results_path.is_file() else {"machine": machine_facts(), "rows": []}
     done = {r["row"] for r in saved["rows"]}
+    if args.draw:
+        draw(saved["rows"], RESULTS / "ablations.png")
+        return
     folder = ensure_default_dataset(2000, progress=False)
     data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"))
     data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
@@ -155,7 +160,8 @@ def main():
         if row in done:
             continue
         print(f"{row}: training", flush=True)
-        saved["rows"].append(run_row(row, args.budget, data, split, data_config, regressor))
+        saved["rows"].append({**run_row(row, args.budget, data, split, data_config, regressor),
+                              "dataset_version": dataset_version(folder)})
         results_path.write_text(json.dumps(saved, indent=2) + "\n")
         print(json.dumps(saved["rows"][-1]), flush=True)
         draw(saved["rows"], RESULTS / "ablations.png")
