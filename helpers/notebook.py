@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from helpers.config import PRESETS, DataConfig, model_config_for_size, preset
+from helpers.config import PRESETS, DataConfig, diffusion_model_config, model_config_for_size, preset
 from helpers.data import DEFAULT_DATA_ROOT, ensure_default_dataset, load_dataset
 from helpers.data.decode import IMAGE_EXTENSIONS
 
@@ -61,6 +61,12 @@ class Session:
     def gan_config(self, **overrides):
         return preset(self.preset, "gan", **overrides)
 
+    def diffusion_config(self, **overrides):
+        return preset(self.preset, "diffusion", **overrides)
+
+    def diffusion_model_config(self, **overrides):
+        return diffusion_model_config(self.size, self.preset, **overrides)
+
     def model_config(self, **overrides):
         return model_config_for_size(self.size, self.preset, **overrides)
 
@@ -71,6 +77,10 @@ class Session:
     @property
     def generator_path(self) -> Path:
         return self.weights / "progressive_gen_ema_best.pth"
+
+    @property
+    def diffusion_path(self) -> Path:
+        return self.weights / "diffusion_ema.pth"
 
     def __str__(self):
         source = self.labels or f"{self.valence_file} + {self.arousal_file}"

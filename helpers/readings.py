@@ -532,3 +532,105 @@ def read_va_windows(windows: dict) -> str:
     lines.append("Windows overlap (neighbouring cells share images), and the corners hold few test images: a window's KID "
                  "is noisier than the whole-plane KID of the table.")
     return "\n".join(lines)
+
+
+def read_gan_vs_diffusion(metrics: dict, costs: dict, preset: str = None) -> str:
+    """Which model wins on which measure, from ``compare.evaluate_models`` and the costs, each
+    sentence conditional on its own numbers; ``metrics`` and ``costs`` keyed "GAN" and "diffusion"."""
+    gan, diffusion = metrics["GAN"], metrics["diffusion"]
+    lines = []
+    kids = {name: (m["realism"]["kid_mean"], m["realism"]["kid_std"] or 0.0) for name, m in metrics.items()}
+    (gan_kid, gan_std), (diffusion_kid, diffusion_std) = kids["GAN"], kids["diffusion"]
+    gap, spread = abs(gan_kid - diffusion_kid), 2 * max(gan_std, diffusion_std)
+    if gap <= spread:
+        lines.append(f"Realism: KID {gan_kid:.4f} (GAN) against {diffusion_kid:.4f} (diffusion), within two spreads "
+                     f"({spread:.4f}) of each other: a tie at this N.")
+    else:
+        winner, loser = ("GAN", "diffusion") if gan_kid < diffusion_kid else ("diffusion", "GAN")
+        lines.append(f"Realism: the {winner} wins, KID {kids[winner][0]:.4f} against {kids[loser][0]:.4f} "
+                     f"({kids[loser][0] / max(kids[winner][0], 1e-12):.1f}x), more than two spreads apart.")
+    for axis in ("valence", "arousal"):
+        g, d = gan["va_control"][f"{axis}_spearman"], diffusion["va_control"][f"{axis}_spearman"]
+        ceiling = gan["va_control"][f"ceiling_{axis}_spearman"]
+        if abs(g - d) < 0.05:
+            lines.append(f"{axis.capitalize()} control: {g:+.2f} (GAN) and {d:+.2f} (diffusion) against the ceiling "
+                         f"{ceiling:+.2f}: about the same.")
+        else:
+            winner = "GAN" if g > d else "diffusion"
+            lines.append(f"{axis.capitalize()} control: the {winner} follows the request better, {g:+.2f} (GAN) against "
+                         f"{d:+.2f} (diffusion); the ceiling is {ceiling:+.2f}.")
+    g, d = gan["diversity"]["value"], diffusion["diversity"]["value"]
+    real = gan["diversity"]["real_reference"]
+    more = "diffusion" if d > g else "GAN"
+    lines.append(f"Variety across seeds at V = A = 5: {g:.3f} (GAN), {d:.3f} (diffusion), real images of mixed VA "
+                 f"{real:.3f}: the {more} model varies more ({max(g, d) / max(min(g, d), 1e-12):.2f}x).")
+    copies = {name: m["memorisation"].get("copy_fraction") for name, m in metrics.items()}
+    if all(value is not None for value in copies.values()):
+        expected = gan["memorisation"]["expected_without_copying"]
+
+        def above_chance(memorisation):  # more than two binomial standard errors above `expected`
+            n = max(memorisation["n_generated"], 1)
+            return memorisation["copy_fraction"] > expected + 2 * math.sqrt(expected * (1 - expected) / n)
+
+        copying = [name for name, m in metrics.items() if above_chance(m["memorisation"])]
+        lines.append(f"Copy fraction: {copies['GAN']:.3f} (GAN), {copies['diffusion']:.3f} (diffusion) against "
+                     f"{expected:g} without copying: " + (f"{' and '.join(copying)} above it by more than two standard errors."
+                                                         if copying else "neither shows signs of copying."))
+    g_ms, d_ms = costs["GAN"]["ms_per_image"], costs["diffusion"]["ms_per_image"]
+    lines.append(f"Cost of an image: {g_ms:.1f} ms (GAN, one pass) against {d_ms:.1f} ms (diffusion, "
+                 f"{costs['diffusion'].get('passes', 'several')} passes of its U-Net): {d_ms / max(g_ms, 1e-9):.0f}x.")
+    slow = [name for name in ("GAN", "diffusion") if costs[name]["slider_ms"] > 100]
+    lines.append(f"Slider update (4 images): {costs['GAN']['slider_ms']:.0f} ms (GAN), {costs['diffusion']['slider_ms']:.0f} ms "
+                 f"(diffusion); " + (f"{' and '.join(slow)} above the 100 ms a drag needs to feel live; fewer steps help the "
+                                     "diffusion model, at a cost in quality." if slow else "both within the 100 ms a drag needs."))
+    g_min, d_min = costs["GAN"].get("train_minutes"), costs["diffusion"].get("train_minutes")
+    if g_min is not None and d_min is not None:
+        lines.append(f"Training: {g_min:.1f} min (VAE + GAN) against {d_min:.1f} min (diffusion) of wall clock; "
+                     + ("about the same budget." if abs(g_min - d_min) <= 0.2 * max(g_min, d_min)
+                        else "not the same budget, so read the comparison with that in mind."))
+    return _with_note("\n".join(lines), preset)
+
+
+def read_guidance_sweep(sweep: dict, real_saturation: float = None) -> str:
+    """What the guidance scale did to VA control, variety and colour, from ``compare.guidance_sweep``;
+    answers whether guidance makes the images greyer or less varied (the original's complaint)."""
+    scales = list(sweep["scales"])
+    lines = []
+    for axis in ("valence", "arousal"):
+        values = sweep[f"{axis}_spearman"]
+        pairs = ", ".join(f"{value:+.2f} at {scale:g}" for scale, value in zip(scales, values))
+        best = scales[int(np.nanargmax(values))]
+        lines.append(f"{axis.capitalize()} Spearman {pairs}: strongest at guidance {best:g}.")
+    if 1.0 in scales:
+        base = scales.index(1.0)
+        top = int(np.argmax(scales))
+        spread_ratio = sweep["spread"][top] / max(sweep["spread"][base], 1e-12)
+        saturation_ratio = sweep["saturation"][top] / max(sweep["saturation"][base], 1e-12)
+        variety = ("less varied" if spread_ratio < 0.9 else "more varied" if spread_ratio > 1.1 else "about as varied")
+        colour = ("greyer (less saturated)" if saturation_ratio < 0.9 else
+                  "more saturated" if saturation_ratio > 1.1 else "about as saturated")
+        lines.append(f"From guidance 1 to {scales[top]:g} the images become {variety} (pixel spread x{spread_ratio:.2f}) "
+                     f"and {colour} (mean saturation x{saturation_ratio:.2f}).")
+        if spread_ratio < 0.9 or saturation_ratio < 0.9:
+            lines.append("So strong guidance does reproduce part of what the original saw (grey or alike images) here.")
+        else:
+            lines.append("So here strong guidance does not make the images greyer or more alike; the original's grey, "
+                         "alike images at middle VA need another explanation (its noise-prediction loss, its data, "
+                         "or its sampler).")
+    if real_saturation is not None:
+        lines.append(f"Real training images have a mean saturation of {real_saturation:.3f}; the grids range "
+                     f"{min(sweep['saturation']):.3f}-{max(sweep['saturation']):.3f}.")
+    return "\n".join(lines)
+
+
+def read_trajectory(path: dict) -> str:
+    """Where along the sampling path the expected image settled, from ``compare.sampling_trajectory``:
+    the mean change of the expected image (of 255) from one step to the next."""
+    predictions = path["predictions"].astype(np.float64)
+    changes = np.abs(np.diff(predictions, axis=0)).mean(axis=(1, 2, 3))
+    times = path["times"]
+    largest = int(np.argmax(changes))
+    half = int(np.searchsorted(np.cumsum(changes), changes.sum() / 2))
+    return (f"The expected image changes by {', '.join(f'{c:.1f}' for c in changes)} (of 255) from step to step: most "
+            f"between t = {times[largest]:.2f} and {times[largest + 1]:.2f}, and half of its total change is done by "
+            f"t = {times[half + 1]:.2f}.")

@@ -175,3 +175,51 @@ def test_cli_trains_a_diffusion_model_then_generates_and_evaluate_finds_its_spli
 
     split, source = checkpoint_split(weights, load_dataset(data[1], labels=data[3], size=64, progress=False))
     assert source.startswith(f"test split from {run / 'split.json'}") and len(split.test) == 4
+
+
+class _ColourRegressor:
+    """A stand-in VA judge: reads valence from brightness and arousal from saturation."""
+
+    def predict(self, images):
+        from helpers.metrics import colour_stats
+
+        stats = colour_stats(images)
+        return 1 + 8 * stats["brightness"], 1 + 8 * stats["saturation"]
+
+
+def test_comparison_helpers_score_both_kinds_with_the_same_code(unet, tiny_landscapes, tmp_path):
+    from helpers.compare import (comparison_table, guidance_sweep, model_costs, noising_strip, sampling_trajectory)
+    from helpers.generate import generator_callable
+    from helpers.metrics import EVAL_PRESETS, evaluate
+    from helpers.readings import read_gan_vs_diffusion, read_guidance_sweep, read_trajectory
+
+    train, val = tiny_landscapes
+    strip = noising_strip(train.images[0], (0.0, 0.5, 1.0))
+    assert strip.shape == (3, 64, 64, 3) and np.array_equal(strip[0], train.images[0])
+    path = sampling_trajectory(unet, seed=1, valence=8, arousal=2, steps=3, guidance=2.0)
+    assert path["times"] == [1.0, pytest.approx(2 / 3), pytest.approx(1 / 3), 0.0] and len(path["states"]) == 4
+    assert np.array_equal(path["states"][-1], generate(unet, 8, 2, [1], steps=3, guidance=2.0)[0])
+    assert "t = " in read_trajectory(path)
+
+    gan = Generator(model_config_for_size(64, "ci")).eval()
+    sampling = {"steps": 2, "guidance": 2.0}
+    pixels = lambda images: images[:, ::8, ::8].reshape(len(images), -1).astype(np.float64)  # noqa: E731
+    settings = {**EVAL_PRESETS["ci"], "regressor_epochs": 1}
+    metrics = {name: evaluate(generator_callable(model, **extra), val.images, val.valence, val.arousal,
+                              train_images=train.images, train_valence=train.valence, train_arousal=train.arousal,
+                              features=pixels, progress=False, **settings)
+               for name, (model, extra) in {"GAN": (gan, {}), "diffusion": (unet, sampling)}.items()}
+    gan_path = save_model(gan, tmp_path / "g.pth", "generator")
+    diffusion_path = save_model(unet, tmp_path / "d.pth", "diffusion")
+    costs = {"GAN": model_costs(gan, gan_path), "diffusion": model_costs(unet, diffusion_path, **sampling)}
+    assert costs["diffusion"]["passes"] == 4 and costs["GAN"]["passes"] == 1 and costs["GAN"]["train_minutes"] is None
+    table = comparison_table(metrics, costs)
+    assert list(table.columns) == ["GAN", "diffusion"] and len(table) == 8
+    reading = read_gan_vs_diffusion(metrics, costs, "ci")
+    assert reading.startswith("This is the `ci` preset") and "Realism" in reading and "Slider update" in reading
+
+    sweep = guidance_sweep(unet, _ColourRegressor(), scales=(0.0, 1.0, 3.0), steps=2, cells=2, seeds_per_cell=2,
+                           diversity_count=3)
+    assert sweep["grids"][0].shape == (4, 64, 64, 3) and len(sweep["saturation"]) == 3
+    assert not np.array_equal(sweep["grids"][0], sweep["grids"][2])  # guidance changes the images
+    assert "From guidance 1 to 3" in read_guidance_sweep(sweep, 0.3)
