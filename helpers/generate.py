@@ -1,5 +1,6 @@
 """Sampling: every image has its own seed, so (seed, valence, arousal) gives the same image
-in any batch, on any batch size (after NVlabs/edm).
+in any batch, on any batch size (after NVlabs/edm), up to float rounding: CPU kernels may sum in
+another order for another batch size, which moves a pixel by at most one uint8 level.
 
 Both kinds of model generate through here, the one place that tells them apart: the GAN's
 generator maps a latent z to an image in one pass; the diffusion model (``models/unet.py``)

@@ -290,7 +290,9 @@ def test_generate_is_per_image_seeded(ci_runs):
     generator = load_generator(out / "progressive_gen_ema_best.pth")
     batch = generate(generator, 3.0, 7.0, seeds=[10, 11, 12])
     alone = generate(generator, 3.0, 7.0, seeds=[11])
-    assert np.array_equal(batch[1], alone[0])
+    # Same z and VA; CPU kernels may pick another summation order per batch size, so a value
+    # can round to the neighbouring uint8 level (seen on an AMD EPYC), never further.
+    assert np.abs(batch[1].astype(int) - alone[0]).max() <= 1
     other_va = generate(generator, 8.0, 2.0, seeds=[11])
     assert not np.array_equal(alone, other_va)  # a generator that ignores VA fails this (next test)
     with pytest.raises(ValueError, match="valence must be between 1 and 9"):
