@@ -191,6 +191,10 @@ class GANTrainConfig:
     r1_gamma: float = 0.1
     r1_interval: int = 16
     va_weight: float = 0.5
+    # VA-head errors in units of the labels' spread (losses.va_loss): on [0, 1] a head that always
+    # answers the mean already scores ~0.035, so at weight 0.5 the VA loss was too weak to steer G,
+    # and a reference run learned valence backwards through the projection term.
+    va_loss_normalised: bool = True
     g_va_weight: float = None  # G's VA-head loss weight; None: the same as va_weight (with or without projection)
     va_sensitivity_weight: float = 0.3
     va_sensitivity_margin: float = 0.4

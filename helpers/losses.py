@@ -22,9 +22,15 @@ def g_hinge_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
-def va_loss(predicted: torch.Tensor, target: torch.Tensor, keep: torch.Tensor = None) -> torch.Tensor:
-    """Mean squared error of (valence, arousal) in [0, 1], over the samples in ``keep``."""
-    error = (predicted.float() - target.float()).pow(2).mean(dim=1)
+def va_loss(predicted: torch.Tensor, target: torch.Tensor, keep: torch.Tensor = None,
+            spread: torch.Tensor = None) -> torch.Tensor:
+    """Mean squared error of (valence, arousal) in [0, 1], over the samples in ``keep``; with
+    ``spread`` (2,), each dimension's error is divided by spread**2 (the labels' variance), so a
+    head that always answers the mean scores about 1 whatever the labels' range."""
+    error = (predicted.float() - target.float()).pow(2)
+    if spread is not None:
+        error = error / spread.float().pow(2)
+    error = error.mean(dim=1)
     if keep is None:
         return error.mean()
     return (error * keep).sum() / keep.sum().clamp(min=1)
@@ -67,13 +73,14 @@ class GANLoss:
     def __init__(self, generator, discriminator, encoder=None, augment=None, lpips_model=None,
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
                  va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None,
-                 g_va_weight: float = None):
+                 g_va_weight: float = None, va_spread: torch.Tensor = None):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
         self.va_weight, self.va_sensitivity_weight, self.va_sensitivity_margin = va_weight, va_sensitivity_weight, va_sensitivity_margin
         self.noise = noise  # a torch.Generator for the augmentations, seeded per step by the loop
         self.g_va_weight = va_weight if g_va_weight is None else g_va_weight  # G's pull towards D's VA head
+        self.va_spread = va_spread  # (2,) label standard deviations: VA errors in units of it (va_loss)
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
         """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
@@ -88,7 +95,7 @@ class GANLoss:
         batch = reals.shape[0]
         score, predicted_va, keep = self._discriminate(torch.cat([reals, fakes.detach()]), torch.cat([real_va, fake_va]))
         adversarial = d_hinge_loss(score[:batch], score[batch:])
-        va = va_loss(predicted_va[:batch], real_va, keep[:batch])
+        va = va_loss(predicted_va[:batch], real_va, keep[:batch], self.va_spread)
         (adversarial + self.va_weight * va).backward()
         if self.augment is not None:
             self.augment.observe(score[:batch], batch)
@@ -115,7 +122,7 @@ class GANLoss:
         if weights.adversarial > 0:
             score, predicted_va, keep = self._discriminate(fakes, fake_va)
             adversarial = g_hinge_loss(score)
-            va = va_loss(predicted_va, fake_va, keep)
+            va = va_loss(predicted_va, fake_va, keep, self.va_spread)
             first, second = fakes[:pair_split], fakes[pair_split:2 * pair_split]
             sensitivity = va_sensitivity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.va_sensitivity_margin)
             total = total + weights.adversarial * (adversarial + self.g_va_weight * va + self.va_sensitivity_weight * sensitivity)

@@ -28,6 +28,17 @@ def test_va_loss_skips_masked_samples():
     assert va_loss(predicted, target, keep=torch.tensor([1.0, 0.0])).item() == 0.0
 
 
+def test_normalised_va_loss_scores_a_mean_answer_about_1_whatever_the_label_spread():
+    generator = torch.Generator().manual_seed(0)
+    for scale in (0.05, 0.2):  # narrow labels (like crowd averages) and wide ones
+        target = 0.5 + scale * torch.randn(4096, 2, generator=generator)
+        mean_answer = target.mean(0).expand_as(target)
+        spread = target.std(0)
+        assert va_loss(mean_answer, target).item() == pytest.approx(scale ** 2, rel=0.1)  # raw: shrinks with the spread
+        assert va_loss(mean_answer, target, spread=spread).item() == pytest.approx(1.0, rel=0.01)
+        assert va_loss(target, target, spread=spread).item() == 0.0
+
+
 def test_r1_is_zero_for_a_constant_discriminator_and_positive_otherwise():
     x = torch.randn(4, 3, 8, 8, requires_grad=True)
     constant = torch.zeros(4) + 0.0 * x.sum()
