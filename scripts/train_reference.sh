@@ -2,6 +2,7 @@
 # Train, score and export the reference model (the `reference` preset) on the default dataset.
 # Rerun the same command after an interruption: each step resumes or is skipped once done.
 #   bash scripts/train_reference.sh            # work folder: weights/reference_run/
+#   GAN_EPOCHS=150 bash scripts/train_reference.sh   # fewer GAN epochs than the preset's 300
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -21,7 +22,7 @@ fi
 if [ ! -f "$OUT/progressive_gen_ema_final.pth" ]; then
     gan_run=$(latest_run gan)
     $PY -m helpers train-gan "${DATA[@]}" --preset reference --vae "$OUT/vae_best.pth" --out "$OUT" \
-        ${gan_run:+--resume "$gan_run"}
+        ${GAN_EPOCHS:+--epochs "$GAN_EPOCHS"} ${gan_run:+--resume "$gan_run"}
 fi
 $PY -m helpers evaluate "${DATA[@]}" --weights "$OUT/progressive_gen_ema_best.pth" --out "$OUT/metrics.json"
 $PY -m helpers export-reference --weights "$OUT/progressive_gen_ema_best.pth" --metrics "$OUT/metrics.json" \
