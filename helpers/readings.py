@@ -611,12 +611,19 @@ def read_guidance_sweep(sweep: dict, real_saturation: float = None) -> str:
                   "more saturated" if saturation_ratio > 1.1 else "about as saturated")
         lines.append(f"From guidance 1 to {scales[top]:g} the images become {variety} (pixel spread x{spread_ratio:.2f}) "
                      f"and {colour} (mean saturation x{saturation_ratio:.2f}).")
-        if spread_ratio < 0.9 or saturation_ratio < 0.9:
-            lines.append("So strong guidance does reproduce part of what the original saw (grey or alike images) here.")
-        else:
-            lines.append("So here strong guidance does not make the images greyer or more alike; the original's grey, "
-                         "alike images at middle VA need another explanation (its noise-prediction loss, its data, "
-                         "or its sampler).")
+        alike = ("Stronger guidance makes the images more alike, one half of what the original saw."
+                 if spread_ratio < 0.9 else "Stronger guidance does not make the images noticeably more alike here.")
+        grey = ("It also makes them greyer, the other half." if saturation_ratio < 0.9 else
+                "It makes them more colourful, not greyer: guidance is not what makes images grey here." if saturation_ratio > 1.1
+                else "It leaves their saturation about where it was.")
+        lines.append(f"{alike} {grey}")
+    if real_saturation is not None:
+        greyest = int(np.argmin(sweep["saturation"]))
+        if sweep["saturation"][greyest] < 0.75 * real_saturation:
+            unpushed = (": a grey, washed-out picture is what this model draws where guidance does not push it, the look "
+                        "of a model that has not learned the data's colours yet") if scales[greyest] <= 1 else ""
+            lines.append(f"At guidance {scales[greyest]:g} the grids are greyer than real images (saturation "
+                         f"{sweep['saturation'][greyest]:.3f} against {real_saturation:.3f}){unpushed}.")
     if real_saturation is not None:
         lines.append(f"Real training images have a mean saturation of {real_saturation:.3f}; the grids range "
                      f"{min(sweep['saturation']):.3f}-{max(sweep['saturation']):.3f}.")

@@ -223,3 +223,18 @@ def test_comparison_helpers_score_both_kinds_with_the_same_code(unet, tiny_lands
     assert sweep["grids"][0].shape == (4, 64, 64, 3) and len(sweep["saturation"]) == 3
     assert not np.array_equal(sweep["grids"][0], sweep["grids"][2])  # guidance changes the images
     assert "From guidance 1 to 3" in read_guidance_sweep(sweep, 0.3)
+
+
+def test_guidance_reading_keeps_alike_and_grey_apart():
+    from helpers.readings import read_guidance_sweep
+
+    def sweep(spread, saturation):
+        return {"scales": [0.0, 1.0, 5.0], "valence_spearman": [0.0, 0.9, 0.95], "arousal_spearman": [0.0, 0.5, 0.6],
+                "spread": spread, "saturation": saturation}
+
+    # What the quick run showed: guidance 5 more alike but *more* colourful; grey where guidance is weak.
+    reading = read_guidance_sweep(sweep([5.0, 4.8, 4.3], [0.11, 0.13, 0.28]), real_saturation=0.27)
+    assert "more alike" in reading and "not greyer" in reading and "At guidance 0 the grids are greyer" in reading
+    reading = read_guidance_sweep(sweep([5.0, 5.0, 5.0], [0.30, 0.28, 0.22]), real_saturation=0.27)
+    assert "does not make the images noticeably more alike" in reading and "greyer, the other half" in reading
+    assert "the grids are greyer than real images" not in reading
