@@ -47,6 +47,14 @@ def _data_config(args, size):
                       valence_file=str(args.valence_file or ""), arousal_file=str(args.arousal_file or ""), size=size)
 
 
+def _split(args, size):
+    """Load the data (printing the loader's report) and split it: (train, val, test, data_config)."""
+    data = _load(args, size)
+    print(data.report)
+    data_config = _data_config(args, size)
+    return (*data.split(data_config), data_config)
+
+
 def cmd_synth(args):
     from helpers.data.synth import write_dataset
 
@@ -86,10 +94,7 @@ def cmd_train_vae(args):
     from helpers.training.vae import train_vae
 
     size = args.size
-    data = _load(args, size)
-    print(data.report)
-    data_config = _data_config(args, size)
-    train, val, test = data.split(data_config)
+    train, val, test, data_config = _split(args, size)
     config = preset(args.preset, "vae", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     model_config = model_config_for_size(size, args.preset, eru=args.eru)
     try:
@@ -108,10 +113,7 @@ def cmd_train_gan(args):
     from helpers.training.gan import train_gan
 
     size = read_checkpoint(args.vae)["model_config"]["image_size"]
-    data = _load(args, size)
-    print(data.report)
-    data_config = _data_config(args, size)
-    train, val, test = data.split(data_config)
+    train, val, test, data_config = _split(args, size)
     config = preset(args.preset, "gan", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     result = train_gan(config, train, val, args.vae, out_dir=args.out, data_config=data_config,
                        projection=args.projection, resume=args.resume, test=test)
@@ -126,10 +128,7 @@ def cmd_train_diffusion(args):
     from helpers.training.diffusion import train_diffusion
 
     size = args.size
-    data = _load(args, size)
-    print(data.report)
-    data_config = _data_config(args, size)
-    train, val, test = data.split(data_config)
+    train, val, test, data_config = _split(args, size)
     config = preset(args.preset, "diffusion", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     result = train_diffusion(config, diffusion_model_config(size, args.preset), train, val, out_dir=args.out,
                              data_config=data_config, resume=args.resume, test=test)
