@@ -552,7 +552,10 @@ def read_gan_vs_diffusion(metrics: dict, costs: dict, preset: str = None) -> str
     for axis in ("valence", "arousal"):
         g, d = gan["va_control"][f"{axis}_spearman"], diffusion["va_control"][f"{axis}_spearman"]
         ceiling = gan["va_control"][f"ceiling_{axis}_spearman"]
-        if abs(g - d) < 0.05:
+        if max(g, d) < 0.1:
+            lines.append(f"{axis.capitalize()} control: {g:+.2f} (GAN) and {d:+.2f} (diffusion) against the ceiling "
+                         f"{ceiling:+.2f}: neither model follows the requested {axis}.")
+        elif abs(g - d) < 0.05:
             lines.append(f"{axis.capitalize()} control: {g:+.2f} (GAN) and {d:+.2f} (diffusion) against the ceiling "
                          f"{ceiling:+.2f}: about the same.")
         else:

@@ -238,3 +238,21 @@ def test_guidance_reading_keeps_alike_and_grey_apart():
     reading = read_guidance_sweep(sweep([5.0, 5.0, 5.0], [0.30, 0.28, 0.22]), real_saturation=0.27)
     assert "does not make the images noticeably more alike" in reading and "greyer, the other half" in reading
     assert "the grids are greyer than real images" not in reading
+
+
+def test_gan_vs_diffusion_reading_says_when_neither_follows_an_axis():
+    from helpers.readings import read_gan_vs_diffusion
+
+    def model(kid, valence, arousal):
+        return {"realism": {"kid_mean": kid, "kid_std": 0.01},
+                "va_control": {"valence_spearman": valence, "arousal_spearman": arousal,
+                               "ceiling_valence_spearman": 0.9, "ceiling_arousal_spearman": 0.8},
+                "diversity": {"value": 10.0, "real_reference": 12.0, "measure": "feature_l2"},
+                "memorisation": {"copy_fraction": 0.0, "expected_without_copying": 0.05, "n_generated": 200}}
+
+    metrics = {"GAN": model(0.1, 0.9, -0.22), "diffusion": model(0.2, 0.5, -0.28)}
+    costs = {name: {"ms_per_image": ms, "slider_ms": ms * 4, "train_minutes": 20.0, "passes": passes}
+             for name, ms, passes in (("GAN", 1.0, 1), ("diffusion", 150.0, 32))}
+    reading = read_gan_vs_diffusion(metrics, costs, "quick")
+    assert "neither model follows the requested arousal" in reading
+    assert "Valence control: the GAN follows the request better" in reading
