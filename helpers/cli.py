@@ -47,6 +47,18 @@ def _data_config(args, size):
                       valence_file=str(args.valence_file or ""), arousal_file=str(args.arousal_file or ""), size=size)
 
 
+def _add_training_arguments(parser, size: bool):
+    """The options every training command takes (``--size`` where the command chooses the size)."""
+    parser.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
+    parser.add_argument("--out", default="weights")
+    if size:
+        parser.add_argument("--size", type=int, choices=[64, 128], default=64)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+    parser.add_argument("--resume", help="run folder of an interrupted run")
+
+
 def _split(args, size):
     """Load the data (printing the loader's report) and split it: (train, val, test, data_config)."""
     data = _load(args, size)
@@ -212,37 +224,20 @@ def build_parser():
 
     p = commands.add_parser("train-vae", help="pretrain the VAE (the generator's warm start)")
     _add_data_arguments(p)
-    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
-    p.add_argument("--out", default="weights")
-    p.add_argument("--size", type=int, choices=[64, 128], default=64)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
+    _add_training_arguments(p, size=True)
     p.add_argument("--eru", choices=["film", "attention"], default="film")
-    p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
-    p.add_argument("--resume", help="run folder of an interrupted run")
     p.set_defaults(func=cmd_train_vae)
 
     p = commands.add_parser("train-gan", help="train the GAN from a pretrained VAE")
     _add_data_arguments(p)
     p.add_argument("--vae", required=True, help="vae_best.pth from train-vae")
-    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
-    p.add_argument("--out", default="weights")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
+    _add_training_arguments(p, size=False)  # the VAE checkpoint fixes the size
     p.add_argument("--projection", action="store_true", help="projection conditioning in D")
-    p.add_argument("--device", default=None)
-    p.add_argument("--resume", help="run folder of an interrupted run")
     p.set_defaults(func=cmd_train_gan)
 
     p = commands.add_parser("train-diffusion", help="train the diffusion model (rectified flow, a VA-conditioned U-Net)")
     _add_data_arguments(p)
-    p.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
-    p.add_argument("--out", default="weights")
-    p.add_argument("--size", type=int, choices=[64, 128], default=64)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
-    p.add_argument("--resume", help="run folder of an interrupted run")
+    _add_training_arguments(p, size=True)
     p.set_defaults(func=cmd_train_diffusion)
 
     p = commands.add_parser("generate", help="images for one valence/arousal")
