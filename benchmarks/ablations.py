@@ -10,7 +10,7 @@ Results go to ``benchmarks/results/ablations.json`` row by row (a finished row i
 again, so the script can be stopped and restarted across sessions) and a figure to
 ``benchmarks/results/ablations.png``, which notebook 03 shows without re-running.
 
-    python benchmarks/ablations.py [--budget 0.5] [--rows new_recipe-s0 ...] [--list]
+    python benchmarks/ablations.py [--budget 0.4] [--rows new_recipe-s0 ...] [--list] [--name ablations]
 """
 
 import argparse
@@ -33,7 +33,6 @@ from helpers.training.vae import train_vae
 from machine import machine_facts
 
 RESULTS = Path(__file__).parent / "results"
-OUT = Path("weights/ablations")
 FIRST_VERSION_GAN = dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.0, xflip=False)
 
 # name -> (model overrides, GAN config overrides, VAE warm start?)
@@ -47,6 +46,9 @@ ROWS = {
     "projection_instead_of_g_va_head": (dict(projection=True), dict(g_va_weight=0.0), True),
     "attention_eru": (dict(eru="attention"), {}, True),
     "ada_off": ({}, dict(ada="off"), True),
+    # The first version's RGB layer (nearest x2 + 3x3 conv) in the new recipe: is the sub-pixel
+    # layer behind the fine grid texture in the quick model's images?
+    "tied_rgb_output": (dict(rgb_output="tied"), {}, True),
 }
 SEEDS = {"new_recipe": (0, 1), "first_version": (0, 1)}
 
@@ -61,11 +63,11 @@ def phase3_d_loss(history: list) -> float:
     return float(np.mean(records[len(records) // 2:])) if records else float("nan")
 
 
-def run_row(row: str, budget: float, data, split, data_config, regressor) -> dict:
+def run_row(row: str, budget: float, work: Path, split, data_config, regressor) -> dict:
     name, seed = row.rsplit("-s", 1)
     seed = int(seed)
     model_overrides, gan_overrides, warm_start = ROWS[name]
-    out = OUT / row
+    out = work / row
     started = time.time()
     model_config = model_config_for_size(64, "quick", **model_overrides)
     vae_config = preset("quick", "vae", seed=seed)
@@ -130,41 +132,46 @@ def draw(rows: list, path: Path) -> None:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--budget", type=float, default=0.5, help="fraction of the quick preset's epochs per row")
+    parser.add_argument("--budget", type=float, default=0.4, help="fraction of the quick preset's epochs per row")
     parser.add_argument("--rows", nargs="*", default=None)
     parser.add_argument("--draw", action="store_true", help="only redraw the figure from the saved rows")
+    parser.add_argument("--name", default="ablations",
+                        help="results in benchmarks/results/<name>.json and .png, runs in weights/<name>/ "
+                             "(another name for another budget)")
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
     if args.list:
         print("\n".join(row_names()))
         return
     RESULTS.mkdir(exist_ok=True)
-    results_path = RESULTS / "ablations.json"
+    results_path, figure_path, work = RESULTS / f"{args.name}.json", RESULTS / f"{args.name}.png", Path("weights") / args.name
     saved = json.loads(results_path.read_text()) if results_path.is_file() else {"machine": machine_facts(), "rows": []}
+    if not saved["rows"]:  # the machine that runs the rows (an older table stays under "earlier")
+        saved["machine"] = machine_facts()
     done = {r["row"] for r in saved["rows"]}
     if args.draw:
-        draw(saved["rows"], RESULTS / "ablations.png")
+        draw(saved["rows"], figure_path)
         return
     folder = ensure_default_dataset(2000, progress=False)
     data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"))
     data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
     split = data.split(data_config)
-    regressor_path = OUT / "va_regressor.pt"
+    regressor_path = work / "va_regressor.pt"
     if regressor_path.is_file():
         regressor = VARegressor.load(regressor_path)
     else:
         regressor = train_va_regressor(split.train.images, split.train.valence, split.train.arousal, epochs=10, progress=False)
-        OUT.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
         regressor.save(regressor_path)
     for row in args.rows or row_names():
         if row in done:
             continue
         print(f"{row}: training", flush=True)
-        saved["rows"].append({**run_row(row, args.budget, data, split, data_config, regressor),
+        saved["rows"].append({**run_row(row, args.budget, work, split, data_config, regressor),
                               "dataset_version": dataset_version(folder)})
         results_path.write_text(json.dumps(saved, indent=2) + "\n")
         print(json.dumps(saved["rows"][-1]), flush=True)
-        draw(saved["rows"], RESULTS / "ablations.png")
+        draw(saved["rows"], figure_path)
 
 
 if __name__ == "__main__":

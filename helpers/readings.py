@@ -339,7 +339,9 @@ def read_ablations(rows: list) -> str:
         if kid < base_low - margin and hinge > 1.7 > base_hinge:
             lines.append(f"The warning: {name} reached a lower KID with its D near chance, while the new recipe's D plays "
                          f"(hinge {base_hinge:.2f}). A D that plays is what a GAN needs to keep improving, but at this budget "
-                         "it has not yet paid off in realism.")
+                         "it has not yet paid off in realism."
+                     + (" The first version's rows also have its tied RGB layer: compare them with the tied_rgb_output "
+                        "row, which differs from new_recipe only there." if name.startswith("first_version") else ""))
     lines.append("Few seeds per row: read a difference as a question for more seeds and longer runs, not a verdict.")
     return "\n".join(lines)
 

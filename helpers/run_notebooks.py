@@ -7,6 +7,7 @@ The preset comes from ``VA_PRESET`` (``quick`` by default on a CPU).
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ def run(folder: Path, out: Path, timeout: int) -> int:
     if not notebooks:
         print(f"no numbered notebooks in {folder}", file=sys.stderr)
         return 1
+    seconds = {}
     for path in notebooks:
         started = time.time()
         print(f"running {path.name} ...", flush=True)
@@ -33,15 +35,15 @@ def run(folder: Path, out: Path, timeout: int) -> int:
             print(f"{path.name} failed; the partly executed copy is {out / path.name}\n{error}", file=sys.stderr)
             return 1
         nbformat.write(notebook, out / path.name)
-        print(f"  done in {time.time() - started:.0f} s -> {out / path.name}", flush=True)
+        seconds[path.name] = round(time.time() - started, 1)
+        print(f"  done in {seconds[path.name]:.0f} s -> {out / path.name}", flush=True)
+        (out / "timings.json").write_text(json.dumps(seconds, indent=2) + "\n")  # seconds per notebook, this run
     _print_metrics()
     return 0
 
 
 def _print_metrics() -> None:
     """End of the demo: the demo model's metric table (notebook 04 writes metrics.json)."""
-    import json
-
     from helpers.metrics import format_metrics_table
     from helpers.notebook import WEIGHTS_ROOT, default_preset
 
