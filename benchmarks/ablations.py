@@ -8,7 +8,8 @@ wall time. One VA regressor is trained once and shared by every row.
 
 Results go to ``benchmarks/results/ablations.json`` row by row (a finished row is never run
 again, so the script can be stopped and restarted across sessions) and a figure to
-``benchmarks/results/ablations.png``, which notebook 03 shows without re-running.
+``benchmarks/results/ablations.png``, which notebook 03 shows without re-running (``--name`` gives
+another budget its own results and run folders).
 
     python benchmarks/ablations.py [--budget 0.4] [--rows new_recipe-s0 ...] [--list] [--name ablations]
 """
@@ -145,7 +146,7 @@ def main():
         return
     RESULTS.mkdir(exist_ok=True)
     results_path, figure_path, work = RESULTS / f"{args.name}.json", RESULTS / f"{args.name}.png", Path("weights") / args.name
-    saved = json.loads(results_path.read_text()) if results_path.is_file() else {"machine": machine_facts(), "rows": []}
+    saved = json.loads(results_path.read_text()) if results_path.is_file() else {"rows": []}
     if not saved["rows"]:  # the machine that runs the rows (an older table stays under "earlier")
         saved["machine"] = machine_facts()
     done = {r["row"] for r in saved["rows"]}
