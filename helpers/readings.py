@@ -298,7 +298,9 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
 def read_ablations(rows: list) -> str:
     """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
     KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
-    and how many seeds stand behind each number."""
+    and how many seeds stand behind each number. A row measured while the sub-pixel RGB layer was the
+    default (``"rgb_output": "subpixel"``) differs from the subpixel_rgb_output row in one thing only,
+    so it is read against that row's seeds."""
     if not rows:
         return "No ablation rows yet."
     by_name = {}
@@ -306,42 +308,53 @@ def read_ablations(rows: list) -> str:
         by_name.setdefault(row["name"], []).append(row)
     lines = [f"{len(rows)} rows committed, at {rows[0]['gan_epochs']} GAN epochs each: "
              + ", ".join(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''})" for name, group in by_name.items()) + "."]
-    baseline = by_name.get("new_recipe")
-    if not baseline:
+    if "new_recipe" not in by_name:
         return "\n".join(lines + ["No new_recipe row to compare with yet."])
 
     def summary(group):
         kids = np.array([row["kid"] for row in group])
         return kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group)
 
-    base_kid, base_low, base_high, base_std = summary(baseline)
-    base_hinge = np.mean([row["d_phase3_loss"] for row in baseline])
-    seeds_text = (f"KID {base_kid:.3f} (seeds {base_low:.3f} to {base_high:.3f})" if len(baseline) > 1
-                  else f"KID {base_kid:.3f} ± {base_std:.3f} (one seed)")
-    lines.append(f"new_recipe: {seeds_text}, D's phase-3 hinge {base_hinge:.2f}.")
+    def baseline_of(name, group):
+        measured_with_subpixel = all(row.get("rgb_output") == "subpixel" for row in group)
+        if measured_with_subpixel and name != "subpixel_rgb_output" and "subpixel_rgb_output" in by_name:
+            return "subpixel_rgb_output"
+        return "new_recipe"
+
+    for name in ("new_recipe", "subpixel_rgb_output"):
+        if name in by_name and (name == "new_recipe" or baseline_of("", by_name[name]) == "subpixel_rgb_output"):
+            kid, low, high, std = summary(by_name[name])
+            hinge = np.mean([row["d_phase3_loss"] for row in by_name[name]])
+            seeds_text = (f"KID {kid:.3f} (seeds {low:.3f} to {high:.3f})" if len(by_name[name]) > 1
+                          else f"KID {kid:.3f} ± {std:.3f} (one seed)")
+            lines.append(f"{name}: {seeds_text}, D's phase-3 hinge {hinge:.2f}.")
+    if any(baseline_of(name, group) == "subpixel_rgb_output" for name, group in by_name.items()):
+        lines.append("Rows measured while the sub-pixel RGB layer was the default are read against the "
+                     "subpixel_rgb_output seeds (the same recipe apart from the one change), the others against new_recipe.")
     for name, group in by_name.items():
         if name == "new_recipe":
             continue
+        base = baseline_of(name, group)
+        base_kid, base_low, base_high, base_std = summary(by_name[base])
+        base_hinge = np.mean([row["d_phase3_loss"] for row in by_name[base]])
         kid, low, high, std = summary(group)
         hinge = np.mean([row["d_phase3_loss"] for row in group])
         valence = np.mean([row["valence_spearman"] for row in group])
         arousal = np.mean([row["arousal_spearman"] for row in group])
         margin = 2 * max(std, base_std)
         if kid < base_low - margin:
-            verdict = "a lower KID than every new_recipe seed, by more than two spreads"
+            verdict = f"a lower KID than every {base} seed, by more than two spreads"
         elif kid > base_high + margin:
-            verdict = "a higher KID than every new_recipe seed, by more than two spreads"
+            verdict = f"a higher KID than every {base} seed, by more than two spreads"
         else:
-            verdict = "a KID within two spreads of the new_recipe seeds: no difference at this N"
+            verdict = f"a KID within two spreads of the {base} seeds: no difference at this N"
         lines.append(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''}): KID {kid:.3f}, {verdict}; "
                      f"V {valence:.2f}, A {arousal:.2f}; D's phase-3 hinge {hinge:.2f}"
                      + (" (near 2.0: D near chance)." if hinge > 1.7 else "."))
         if kid < base_low - margin and hinge > 1.7 > base_hinge:
-            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while the new recipe's D plays "
+            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while {base}'s D plays "
                          f"(hinge {base_hinge:.2f}). A D that plays is what a GAN needs to keep improving, but at this budget "
-                         "it has not yet paid off in realism."
-                     + (" The first version's rows also have its tied RGB layer: compare them with the tied_rgb_output "
-                        "row, which differs from new_recipe only there." if name.startswith("first_version") else ""))
+                         "it has not yet paid off in realism.")
     lines.append("Few seeds per row: read a difference as a question for more seeds and longer runs, not a verdict.")
     return "\n".join(lines)
 
