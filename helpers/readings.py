@@ -426,6 +426,9 @@ def read_regressor_grid(readings: dict) -> str:
             verdict = "follows the request"
         elif slope > 0.1:
             verdict = "follows it weakly"
+        elif slope > -0.1 and abs(rho) >= 0.5:  # a tiny change, but in one direction: the order is there, the size is not
+            verdict = (f"hardly changes with it: a consistent but tiny {'rise' if rho > 0 else 'fall'} (the Spearman sees "
+                       "the order, the slope says the size)")
         elif slope > -0.1:
             verdict = "ignores it"
         else:
@@ -654,6 +657,9 @@ def read_trajectory(path: dict) -> str:
     predictions = path["predictions"].astype(np.float64)
     changes = np.abs(np.diff(predictions, axis=0)).mean(axis=(1, 2, 3))
     times = path["times"]
+    if changes.sum() < 1.0:
+        return (f"The expected image hardly changes from step to step ({changes.sum():.2f} of 255 in all): the model "
+                "expects about the same image from pure noise as near the end, so it has not learned to denoise yet.")
     largest = int(np.argmax(changes))
     half = int(np.searchsorted(np.cumsum(changes), changes.sum() / 2))
     return (f"The expected image changes by {', '.join(f'{c:.1f}' for c in changes)} (of 255) from step to step: most "

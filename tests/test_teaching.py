@@ -206,6 +206,23 @@ def test_regressor_on_grid_pairs_each_request_with_a_reading():
     assert "valence" in text and "arousal: the regressor's reading rises +0.00" in text
 
 
+def test_regressor_grid_reading_tells_a_tiny_consistent_change_from_none():
+    requested = np.tile(np.linspace(1, 9, 9), 2)[:, None].repeat(2, axis=1)
+    rng = np.random.default_rng(0)
+    tiny_fall = np.stack([5 + rng.normal(0, 1, 18), 5 - 0.02 * requested[:, 1]], axis=1)
+    text = readings.read_regressor_grid({"requested": requested, "predicted": tiny_fall})
+    assert "arousal of the images hardly changes with it: a consistent but tiny fall" in text
+    assert "valence of the images ignores it" in text
+
+
+def test_trajectory_reading_says_when_the_expected_image_never_changes():
+    times = [1.0, 0.5, 0.0]
+    flat = {"times": times, "predictions": np.full((3, 4, 4, 3), 100, np.uint8)}
+    assert "has not learned to denoise yet" in readings.read_trajectory(flat)
+    settling = {"times": times, "predictions": np.stack([np.full((4, 4, 3), v, np.uint8) for v in (0, 60, 70)])}
+    assert "most between t = 1.00 and 0.50" in readings.read_trajectory(settling)
+
+
 def test_sample_grid_tiles_cut_the_training_loops_sample_grid_back_into_images():
     from helpers.generate import generate, va_grid_ratings
     from helpers.training.gan import _sample_grid
