@@ -295,12 +295,17 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
                    "its slope at real images small instead.")
 
 
+def measured_with_the_old_subpixel_default(row: dict) -> bool:
+    """An ablation row measured while the sub-pixel RGB layer was the default: it differs from the
+    subpixel_rgb_output row (not from new_recipe) in one thing only."""
+    return row.get("rgb_output") == "subpixel" and row["name"] != "subpixel_rgb_output"
+
+
 def read_ablations(rows: list) -> str:
     """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
     KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
-    and how many seeds stand behind each number. A row measured while the sub-pixel RGB layer was the
-    default (``"rgb_output": "subpixel"``) differs from the subpixel_rgb_output row in one thing only,
-    so it is read against that row's seeds."""
+    and how many seeds stand behind each number. Rows measured with the old sub-pixel default are read
+    against the subpixel_rgb_output seeds instead."""
     if not rows:
         return "No ablation rows yet."
     by_name = {}
@@ -315,26 +320,22 @@ def read_ablations(rows: list) -> str:
         kids = np.array([row["kid"] for row in group])
         return kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group)
 
-    def baseline_of(name, group):
-        measured_with_subpixel = all(row.get("rgb_output") == "subpixel" for row in group)
-        if measured_with_subpixel and name != "subpixel_rgb_output" and "subpixel_rgb_output" in by_name:
-            return "subpixel_rgb_output"
-        return "new_recipe"
-
-    for name in ("new_recipe", "subpixel_rgb_output"):
-        if name in by_name and (name == "new_recipe" or baseline_of("", by_name[name]) == "subpixel_rgb_output"):
-            kid, low, high, std = summary(by_name[name])
-            hinge = np.mean([row["d_phase3_loss"] for row in by_name[name]])
-            seeds_text = (f"KID {kid:.3f} (seeds {low:.3f} to {high:.3f})" if len(by_name[name]) > 1
-                          else f"KID {kid:.3f} ± {std:.3f} (one seed)")
-            lines.append(f"{name}: {seeds_text}, D's phase-3 hinge {hinge:.2f}.")
-    if any(baseline_of(name, group) == "subpixel_rgb_output" for name, group in by_name.items()):
+    baseline_of = {name: "subpixel_rgb_output" if "subpixel_rgb_output" in by_name
+                   and all(measured_with_the_old_subpixel_default(row) for row in group) else "new_recipe"
+                   for name, group in by_name.items()}
+    for name in sorted(set(baseline_of.values()) | {"new_recipe"}, key=lambda base: base != "new_recipe"):
+        kid, low, high, std = summary(by_name[name])
+        hinge = np.mean([row["d_phase3_loss"] for row in by_name[name]])
+        seeds_text = (f"KID {kid:.3f} (seeds {low:.3f} to {high:.3f})" if len(by_name[name]) > 1
+                      else f"KID {kid:.3f} ± {std:.3f} (one seed)")
+        lines.append(f"{name}: {seeds_text}, D's phase-3 hinge {hinge:.2f}.")
+    if "subpixel_rgb_output" in baseline_of.values():
         lines.append("Rows measured while the sub-pixel RGB layer was the default are read against the "
                      "subpixel_rgb_output seeds (the same recipe apart from the one change), the others against new_recipe.")
     for name, group in by_name.items():
         if name == "new_recipe":
             continue
-        base = baseline_of(name, group)
+        base = baseline_of[name]
         base_kid, base_low, base_high, base_std = summary(by_name[base])
         base_hinge = np.mean([row["d_phase3_loss"] for row in by_name[base]])
         kid, low, high, std = summary(group)
