@@ -29,7 +29,6 @@ from helpers.evaluate_checkpoint import evaluate_generator
 from helpers.metrics.regressor import VARegressor, train_va_regressor
 from helpers.models.checkpoint import load_generator, load_model, save_model
 from helpers.models.encoder import VAE
-from helpers.readings import measured_with_the_old_subpixel_default
 from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.vae import train_vae
 from machine import machine_facts
@@ -115,7 +114,7 @@ def draw(rows: list, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [r["row"] + (" (sub-pixel RGB)" if measured_with_the_old_subpixel_default(r) else "") for r in rows]
+    names = [r["row"] for r in rows]
     figure, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(rows) + 1.5), sharey=True)
     y = np.arange(len(rows))
     axes[0].barh(y, [r["kid"] for r in rows], xerr=[r["kid_std"] for r in rows], color="tab:blue")

@@ -295,17 +295,10 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
                    "its slope at real images small instead.")
 
 
-def measured_with_the_old_subpixel_default(row: dict) -> bool:
-    """An ablation row measured while the sub-pixel RGB layer was the default: it differs from the
-    subpixel_rgb_output row (not from new_recipe) in one thing only."""
-    return row.get("rgb_output") == "subpixel" and row["name"] != "subpixel_rgb_output"
-
-
 def read_ablations(rows: list) -> str:
     """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
     KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
-    and how many seeds stand behind each number. Rows measured with the old sub-pixel default are read
-    against the subpixel_rgb_output seeds instead."""
+    and how many seeds stand behind each number."""
     if not rows:
         return "No ablation rows yet."
     by_name = {}
@@ -320,40 +313,30 @@ def read_ablations(rows: list) -> str:
         kids = np.array([row["kid"] for row in group])
         return kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group)
 
-    baseline_of = {name: "subpixel_rgb_output" if "subpixel_rgb_output" in by_name
-                   and all(measured_with_the_old_subpixel_default(row) for row in group) else "new_recipe"
-                   for name, group in by_name.items()}
-    for name in sorted(set(baseline_of.values()) | {"new_recipe"}, key=lambda base: base != "new_recipe"):
-        kid, low, high, std = summary(by_name[name])
-        hinge = np.mean([row["d_phase3_loss"] for row in by_name[name]])
-        seeds_text = (f"KID {kid:.3f} (seeds {low:.3f} to {high:.3f})" if len(by_name[name]) > 1
-                      else f"KID {kid:.3f} ± {std:.3f} (one seed)")
-        lines.append(f"{name}: {seeds_text}, D's phase-3 hinge {hinge:.2f}.")
-    if "subpixel_rgb_output" in baseline_of.values():
-        lines.append("Rows measured while the sub-pixel RGB layer was the default are read against the "
-                     "subpixel_rgb_output seeds (the same recipe apart from the one change), the others against new_recipe.")
+    base_kid, base_low, base_high, base_std = summary(by_name["new_recipe"])
+    base_hinge = np.mean([row["d_phase3_loss"] for row in by_name["new_recipe"]])
+    seeds_text = (f"KID {base_kid:.3f} (seeds {base_low:.3f} to {base_high:.3f})" if len(by_name["new_recipe"]) > 1
+                  else f"KID {base_kid:.3f} ± {base_std:.3f} (one seed)")
+    lines.append(f"new_recipe: {seeds_text}, D's phase-3 hinge {base_hinge:.2f}.")
     for name, group in by_name.items():
         if name == "new_recipe":
             continue
-        base = baseline_of[name]
-        base_kid, base_low, base_high, base_std = summary(by_name[base])
-        base_hinge = np.mean([row["d_phase3_loss"] for row in by_name[base]])
         kid, low, high, std = summary(group)
         hinge = np.mean([row["d_phase3_loss"] for row in group])
         valence = np.mean([row["valence_spearman"] for row in group])
         arousal = np.mean([row["arousal_spearman"] for row in group])
         margin = 2 * max(std, base_std)
         if kid < base_low - margin:
-            verdict = f"a lower KID than every {base} seed, by more than two spreads"
+            verdict = "a lower KID than every new_recipe seed, by more than two spreads"
         elif kid > base_high + margin:
-            verdict = f"a higher KID than every {base} seed, by more than two spreads"
+            verdict = "a higher KID than every new_recipe seed, by more than two spreads"
         else:
-            verdict = f"a KID within two spreads of the {base} seeds: no difference at this N"
+            verdict = "a KID within two spreads of the new_recipe seeds: no difference at this N"
         lines.append(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''}): KID {kid:.3f}, {verdict}; "
                      f"V {valence:.2f}, A {arousal:.2f}; D's phase-3 hinge {hinge:.2f}"
                      + (" (near 2.0: D near chance)." if hinge > 1.7 else "."))
         if kid < base_low - margin and hinge > 1.7 > base_hinge:
-            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while {base}'s D plays "
+            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while new_recipe's D plays "
                          f"(hinge {base_hinge:.2f}). A D that plays is what a GAN needs to keep improving, but at this budget "
                          "it has not yet paid off in realism.")
     lines.append("Few seeds per row: read a difference as a question for more seeds and longer runs, not a verdict.")

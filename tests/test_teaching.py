@@ -379,18 +379,6 @@ def test_ablation_reading_compares_each_row_with_the_new_recipe_seeds():
     assert "The warning" not in readings.read_ablations(rows[:2] + [_ablation_row("ada_off", 0, 0.30, 0.7)])
 
 
-def test_ablation_rows_measured_with_the_subpixel_layer_are_read_against_its_seeds():
-    rows = [_ablation_row("new_recipe", 0, 0.12, 0.7), _ablation_row("subpixel_rgb_output", 0, 0.25, 0.7),
-            _ablation_row("subpixel_rgb_output", 1, 0.29, 0.7), _ablation_row("ada_off", 0, 0.26, 0.6)]
-    for row in rows[1:]:
-        row["rgb_output"] = "subpixel"
-    text = readings.read_ablations(rows)
-    assert "ada_off (1 seed): KID 0.260, a KID within two spreads of the subpixel_rgb_output seeds" in text
-    assert "subpixel_rgb_output (2 seeds): KID 0.270, a higher KID than every new_recipe seed" in text
-    del rows[3]["rgb_output"]  # the same row measured with the default layer: read against new_recipe
-    assert "ada_off (1 seed): KID 0.260, a higher KID than every new_recipe seed" in readings.read_ablations(rows)
-
-
 def test_va_window_reading_names_the_best_and_worst_window():
     windows = {"levels": [1.0, 5.0, 9.0], "kid_mean": [[None, 0.1, None], [0.3, 0.2, None], [None, None, None]],
                "kid_std": [[None, 0.01, None], [0.02, 0.01, None], [None, None, None]],
