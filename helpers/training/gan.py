@@ -170,8 +170,11 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     generator, encoder = vae.decoder.train(), vae.encoder.eval().requires_grad_(False)
     discriminator = Discriminator(model_config).to(device, memory_format=torch.channels_last)
     generator_ema = make_ema(generator)
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_learning_rate, betas=tuple(config.adam_betas))
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=tuple(config.adam_betas))
+    # Fused Adam: one kernel for all of a model's parameters instead of ~10 small ops per tensor; on the
+    # 2-core Intel Xeon 3-4% more images/s with bf16 (benchmarks/README.md). Same update, same state dict.
+    fused = device.type in ("cpu", "cuda")
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_learning_rate, betas=tuple(config.adam_betas), fused=fused)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.d_learning_rate, betas=tuple(config.adam_betas), fused=fused)
     use_ada = config.ada == "on" or (config.ada == "auto" and len(train) < ADA_AUTO_LIMIT)
     augment = None
     if use_ada or config.xflip:
