@@ -310,19 +310,19 @@ def read_ablations(rows: list) -> str:
         return "\n".join(lines + ["No new_recipe row to compare with yet."])
 
     def summary(group):
+        """KID mean, lowest and highest seed, the largest spread, and D's mean phase-3 hinge loss."""
         kids = np.array([row["kid"] for row in group])
-        return kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group)
+        return (kids.mean(), kids.min(), kids.max(), max(row["kid_std"] for row in group),
+                np.mean([row["d_phase3_loss"] for row in group]))
 
-    base_kid, base_low, base_high, base_std = summary(by_name["new_recipe"])
-    base_hinge = np.mean([row["d_phase3_loss"] for row in by_name["new_recipe"]])
+    base_kid, base_low, base_high, base_std, base_hinge = summary(by_name["new_recipe"])
     seeds_text = (f"KID {base_kid:.3f} (seeds {base_low:.3f} to {base_high:.3f})" if len(by_name["new_recipe"]) > 1
                   else f"KID {base_kid:.3f} ± {base_std:.3f} (one seed)")
     lines.append(f"new_recipe: {seeds_text}, D's phase-3 hinge {base_hinge:.2f}.")
     for name, group in by_name.items():
         if name == "new_recipe":
             continue
-        kid, low, high, std = summary(group)
-        hinge = np.mean([row["d_phase3_loss"] for row in group])
+        kid, low, high, std, hinge = summary(group)
         valence = np.mean([row["valence_spearman"] for row in group])
         arousal = np.mean([row["arousal_spearman"] for row in group])
         margin = 2 * max(std, base_std)
