@@ -1,5 +1,6 @@
 """Training throughput of the full adversarial phase (R1 steps included), in images/s, with the
-model FLOPs per image and the share of this CPU's measured matmul peak they reach.
+model FLOPs per image and the share of this CPU's measured peak (machine.py: the faster of a
+matmul and a 3x3 convolution) they reach.
 
 Runs the real training loop (ADA, EMA, VA and VA-sensitivity losses, gradient clipping, stats)
 with the warm-up phases set to zero length, so every measured step is a phase-3 step, once in
@@ -40,7 +41,7 @@ def flops_per_image(model_config, batch_size: int) -> float:
     generator, discriminator = Generator(model_config), Discriminator(model_config)
     loss = GANLoss(generator, discriminator)
     reals, va = torch.randn(batch_size, 3, model_config.image_size, model_config.image_size), torch.rand(batch_size, 2)
-    z = torch.randn(batch_size, model_config.latent_dim)
+    z = torch.randn(batch_size, model_config.input_dim)
     weights = phase_weights(1.0)
     with FlopCounterMode(display=False) as main:
         fakes = generator(z, va)
@@ -85,10 +86,10 @@ def main():
             flops = flops_per_image(model_config_for_size(size, args.preset), args.batch_size)
             rows = {p: measure(size, args.steps, args.batch_size, args.preset, p, folder) for p in precisions}
             for precision, row in rows.items():
-                peak = machine["matmul_bf16_gflops" if precision == "bf16" else "matmul_fp32_gflops"] * 1e9
+                peak = machine["peak_bf16_gflops" if precision == "bf16" else "peak_fp32_gflops"] * 1e9
                 row["model_gflop_per_image"] = round(flops / 1e9, 3)
                 row["achieved_gflops"] = round(flops * row["images_per_second"] / 1e9, 1)
-                row["share_of_fp32_peak"] = round(flops * row["images_per_second"] / (machine["matmul_fp32_gflops"] * 1e9), 3)
+                row["share_of_fp32_peak"] = round(flops * row["images_per_second"] / (machine["peak_fp32_gflops"] * 1e9), 3)
                 row["share_of_own_precision_peak"] = round(flops * row["images_per_second"] / peak, 3)
             if "bf16" in rows:
                 rows["bf16"]["speedup_over_fp32"] = round(rows["bf16"]["images_per_second"] / rows["fp32"]["images_per_second"], 2)
