@@ -31,7 +31,7 @@ from helpers.models.checkpoint import load_generator, load_model, save_model
 from helpers.models.encoder import VAE
 from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.vae import train_vae
-from machine import machine_facts
+from machine import cpu_model, machine_facts
 
 RESULTS = Path(__file__).parent / "results"
 FIRST_VERSION_GAN = dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.0, xflip=False)
@@ -50,6 +50,10 @@ ROWS = {
     # An ICNR sub-pixel RGB layer instead of the first version's nearest x2 + 3x3 conv (the default
     # until these rows showed it behind the fine grid texture and a higher KID).
     "subpixel_rgb_output": (dict(rgb_output="subpixel"), {}, True),
+    # A 16-channel feature stage at 64x64 before the RGB conv, so G can draw detail at full resolution.
+    "full_resolution_stage": (dict(full_resolution_channels=16), {}, True),
+    # ... and per-pixel noise inputs at 8, 16, 32 and 64 px (StyleGAN's), for stochastic detail.
+    "full_resolution_and_noise": (dict(full_resolution_channels=16, noise_inputs=True), {}, True),
 }
 SEEDS = {"new_recipe": (0, 1), "first_version": (0, 1)}
 
@@ -104,7 +108,7 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
             "ceiling_valence_spearman": control["ceiling_valence_spearman"],
             "ceiling_arousal_spearman": control["ceiling_arousal_spearman"],
             "d_phase3_loss": phase3_d_loss(result.history), "train_seconds": round(train_seconds, 1),
-            "rgb_output": model_config.rgb_output,
+            "rgb_output": model_config.rgb_output, "cpu": cpu_model(),
             "run_dir": str(result.run_dir)}
 
 

@@ -60,7 +60,7 @@ def alone(vae_path, train, settings: dict, r1_gamma: float, steps: int) -> dict:
         fake_va = labels[rng.integers(0, len(train), 16)]
         with autocast(torch.device("cpu")):
             with torch.no_grad():
-                fakes = generator(torch.randn(16, generator.config.latent_dim), fake_va)
+                fakes = generator(torch.randn(16, generator.config.input_dim), fake_va)
             optimizer.zero_grad()
             history.append(loss.d_main(to_tensor(train.images[rows]), labels[rows], fakes, fake_va)["d_loss"].item())
             optimizer.step()

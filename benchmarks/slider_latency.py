@@ -35,7 +35,7 @@ def time_generator(generator, repeats=200):
     from helpers.generate import latents_for_seeds
     from helpers.va import va_unit_tensor
 
-    z = latents_for_seeds([0], generator.config.latent_dim)
+    z = latents_for_seeds([0], generator.config.input_dim)
     times = []
     with torch.inference_mode():
         for i in range(repeats + 10):

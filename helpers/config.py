@@ -27,8 +27,31 @@ class ModelConfig:
     # layer drew a fine grid texture, and at the full quick budget it scored KID 0.117 (AMD EPYC run) against
     # the tied layer's 0.073 (benchmarks/results/ablations_full_budget.json; 0.126 vs 0.246/0.297 at 0.4 budget).
     rgb_output: str = "tied"
+    # 0: the RGB layer above makes the full-size image straight from the last stage's features, so
+    # every 2x2 block of output pixels is an interpolation of one 3x3 neighbourhood at half size.
+    # > 0: one feature stage at full resolution with this many channels (nearest x2 + 3x3 conv),
+    # then a 3x3 conv to RGB, so the generator can draw detail at the output's own pixel size.
+    full_resolution_channels: int = 0
+    # Per-pixel noise inputs (Karras et al., StyleGAN, CVPR 2019, section 3.2): one noise map per
+    # generator stage, added with a learned per-channel strength that starts at 0, so stochastic
+    # detail (rain, snow, grass) need not be drawn from z through every layer. The noise is part
+    # of what a seed fixes: G's input is then (latent_dim + noise_dim) numbers (``input_dim``).
+    noise_inputs: bool = False
     projection: bool = False  # projection conditioning in D (Miyato & Koyama 2018)
     mbstd_group: int = 4  # minibatch standard deviation group size (Karras et al. 2018)
+
+    @property
+    def noise_sizes(self) -> tuple:
+        """Side lengths of the generator's noise maps: each upsampled stage, and the full-resolution one."""
+        if not self.noise_inputs:
+            return ()
+        sizes = tuple(8 * 2 ** i for i in range(self.stages))
+        return sizes + ((self.image_size,) if self.full_resolution_channels else ())
+
+    @property
+    def input_dim(self) -> int:
+        """How many standard normal numbers a seed gives the generator: z, then the noise maps."""
+        return self.latent_dim + sum(size * size for size in self.noise_sizes)
 
     @property
     def stages(self) -> int:
@@ -47,6 +70,8 @@ class ModelConfig:
             raise ValueError(f"d_spectral_norm must be 'all', 'head' or 'none', not {self.d_spectral_norm!r}")
         if self.rgb_output not in ("tied", "subpixel"):
             raise ValueError(f"rgb_output must be 'tied' or 'subpixel', not {self.rgb_output!r}")
+        if self.full_resolution_channels < 0:
+            raise ValueError(f"full_resolution_channels must be 0 or more, not {self.full_resolution_channels}")
         if self.eru not in ("film", "attention"):
             raise ValueError(f"eru must be 'film' or 'attention', not {self.eru!r}")
         return self

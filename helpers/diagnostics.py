@@ -319,7 +319,7 @@ def discriminator_va_predictions(discriminator, generator, data, count: int = 25
     _, real_predicted = discriminator(reals, real_va)
     requested = np.random.default_rng(seed + 1).uniform(1, 9, size=(len(picks), 2)).astype(np.float32)
     fake_va = va_unit_tensor(requested[:, 0], requested[:, 1], len(picks), device)
-    fakes = generator(latents_for_seeds(range(len(picks)), generator.config.latent_dim, device), fake_va)
+    fakes = generator(latents_for_seeds(range(len(picks)), generator.config.input_dim, device), fake_va)
     _, fake_predicted = discriminator(fakes, fake_va)
     return {
         "real_true": np.stack([data.valence[picks], data.arousal[picks]], 1),

@@ -29,12 +29,12 @@ def is_diffusion(model) -> bool:
 
 
 def starting_points(model, seeds, device="cpu") -> torch.Tensor:
-    """What each seed fixes: the GAN's latent z (N, latent_dim), or the diffusion model's noise
-    image (N, 3, S, S) at t = 1."""
+    """What each seed fixes: the GAN's input z (N, input_dim: the latent and any noise maps), or
+    the diffusion model's noise image (N, 3, S, S) at t = 1."""
     if is_diffusion(model):
         size = model.config.image_size
         return latents_for_seeds(seeds, 3 * size * size, device).view(-1, 3, size, size)
-    return latents_for_seeds(seeds, model.config.latent_dim, device)
+    return latents_for_seeds(seeds, model.config.input_dim, device)
 
 
 def images_from(model, start: torch.Tensor, va: torch.Tensor, steps: int = DEFAULT_STEPS,

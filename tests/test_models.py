@@ -50,6 +50,43 @@ def test_subpixel_rgb_starts_as_a_nearest_upsampled_conv_and_can_then_draw_each_
     assert not torch.equal(out[:, 0, 0::2, 1::2], out[:, 0, 0::2, 0::2])  # neighbouring pixels now differ
 
 
+@pytest.mark.parametrize("size", [64, 128])
+def test_noise_inputs_start_silent_and_are_part_of_what_a_seed_fixes(size):
+    from helpers.generate import generate, starting_points
+
+    config = model_config_for_size(size, full_resolution_channels=8, noise_inputs=True)
+    assert config.noise_sizes == tuple(8 * 2 ** i for i in range(config.stages)) + (size,)
+    assert config.input_dim == config.latent_dim + sum(s * s for s in config.noise_sizes)
+    generator = Generator(config).eval()
+    z, va = torch.randn(3, config.input_dim), torch.rand(3, 2)
+    # Strength 0 at the start: a VAE warm start draws the same image with or without noise.
+    assert torch.equal(generator(z, va), generator(z[:, :config.latent_dim], va))
+    with torch.no_grad():
+        for parameter_name, parameter in generator.named_parameters():
+            if parameter_name.endswith("strength"):
+                parameter.fill_(0.5)
+    other_noise = torch.cat([z[:, :config.latent_dim], torch.randn(3, config.input_dim - config.latent_dim)], 1)
+    assert not torch.allclose(generator(z, va), generator(other_noise, va))  # the noise now draws detail
+    assert starting_points(generator, [7]).shape == (1, config.input_dim)  # generate() draws each seed's noise
+    alone = generate(generator, 5.0, 5.0, [7])
+    in_batch = generate(generator, [5.0, 5.0, 5.0], [5.0, 5.0, 5.0], [3, 7, 9])
+    assert abs(alone[0].astype(int) - in_batch[1].astype(int)).max() <= 1  # a seed fixes the noise too
+    with pytest.raises(ValueError, match=f"takes {config.latent_dim} .* or {config.input_dim}"):
+        generator(torch.randn(1, config.latent_dim + 5), va[:1])
+
+
+def test_full_resolution_stage_draws_each_output_pixel_from_its_own_features():
+    config = model_config_for_size(64, full_resolution_channels=8)
+    generator = Generator(config).eval()
+    assert tuple(generator.to_rgb.weight.shape) == (3, 8, 3, 3)  # a plain 3x3 conv at 64x64
+    features = torch.randn(1, 8, 64, 64, requires_grad=True)
+    out = generator.to_rgb(features)
+    out[0, 0, 10, 11].backward()
+    touched = features.grad[0].abs().sum(0).nonzero()
+    assert touched[:, 0].tolist() == [9] * 3 + [10] * 3 + [11] * 3  # a 3x3 window around the output pixel
+    assert Generator(model_config_for_size(64))(torch.randn(2, 128), torch.rand(2, 2)).shape == (2, 3, 64, 64)
+
+
 def test_film_eru_at_base_zero_is_the_multiplier_formula():
     eru = FiLMERU(5)  # the MLPs' last layers start at zero: every learned base is 0
     va = torch.tensor([[0.0, 1.0], [0.25, 0.5], [1.0, 1.0]])
@@ -185,7 +222,8 @@ def test_checkpoints_from_before_a_setting_existed_load_as_the_first_version(tmp
     old = Generator(model_config_for_size(64, **FIRST_VERSION_MODEL))
     path = save_model(old, tmp_path / "old.pth", "generator")
     data = torch.load(path, weights_only=True)
-    for key in ("eru_at_start", "rgb_output", "d_blocks", "d_spectral_norm", "encoder_channels"):
+    for key in ("eru_at_start", "rgb_output", "d_blocks", "d_spectral_norm", "encoder_channels",
+                "full_resolution_channels", "noise_inputs"):
         del data["model_config"][key]  # as written by the first version
     torch.save(data, path)
     loaded = load_generator(path)

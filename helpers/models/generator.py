@@ -35,14 +35,33 @@ from helpers.models.eru import make_eru
 from helpers.models.upsample import UpsampleConv3x3, icnr_
 
 
+class NoiseInput(nn.Module):
+    """x + strength * noise: one noise map (B, 1, H, W) for all channels, each channel with its own
+    learned strength (StyleGAN, section 3.2). The strengths start at 0, so a new noise input
+    changes nothing until training finds a use for it."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.strength = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor = None) -> torch.Tensor:
+        if noise is None:
+            return x
+        return x + self.strength.to(x.dtype).view(1, -1, 1, 1) * noise.to(x.dtype)
+
+
 class UpStage(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, eru_kind: str, eru_hidden: int):
+    def __init__(self, in_channels: int, out_channels: int, eru_kind: str, eru_hidden: int, noise_input: bool = False):
         super().__init__()
         self.up_conv = UpsampleConv3x3(in_channels, out_channels)  # nearest x2, then 3x3 conv
+        self.noise = NoiseInput(out_channels) if noise_input else None
         self.eru = make_eru(eru_kind, out_channels, eru_hidden)
 
-    def forward(self, x: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
-        return self.eru(F.leaky_relu(self.up_conv(x), 0.2), va)
+    def forward(self, x: torch.Tensor, va: torch.Tensor, noise: torch.Tensor = None) -> torch.Tensor:
+        x = self.up_conv(x)
+        if self.noise is not None:
+            x = self.noise(x, noise)
+        return self.eru(F.leaky_relu(x, 0.2), va)
 
 
 class SubPixelRGB(nn.Module):
@@ -57,7 +76,10 @@ class SubPixelRGB(nn.Module):
 
 
 class Generator(nn.Module):
-    """G(z, va) -> image in [-1, 1]; va holds (valence, arousal) in [0, 1], shape (B, 2)."""
+    """G(z, va) -> image in [-1, 1]; va holds (valence, arousal) in [0, 1], shape (B, 2).
+
+    z is (B, latent_dim), or (B, input_dim) with ``noise_inputs``: the latent, then the noise
+    maps, flattened, smallest first. A latent alone (the VAE encoder's) draws without noise."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -66,18 +88,44 @@ class Generator(nn.Module):
         self.start = nn.Linear(config.latent_dim, channels[0] * 16)
         self.start_eru = make_eru(config.eru, channels[0], config.eru_hidden) if config.eru_at_start else None
         self.stages = nn.ModuleList(
-            UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden) for i in range(config.stages)
+            UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden, config.noise_inputs)
+            for i in range(config.stages)
         )
         # The last upsampling goes straight to RGB: a full-resolution feature map would cost
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
-        self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3)
+        if config.full_resolution_channels:
+            # One feature stage at the output's size, then RGB (ModelConfig.full_resolution_channels).
+            self.to_full_resolution = UpsampleConv3x3(channels[-1], config.full_resolution_channels)
+            self.full_resolution_noise = NoiseInput(config.full_resolution_channels) if config.noise_inputs else None
+            self.to_rgb = nn.Conv2d(config.full_resolution_channels, 3, 3, padding=1)
+        else:
+            self.to_full_resolution = None
+            self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3)
+
+    def noise_maps(self, z: torch.Tensor) -> list:
+        """The noise maps (B, 1, S, S) that follow the latent in z, one per noise input; None without."""
+        sizes = self.config.noise_sizes
+        if not sizes or z.shape[1] == self.config.latent_dim:
+            return [None] * (self.config.stages + 1)
+        if z.shape[1] != self.config.input_dim:
+            raise ValueError(f"z has {z.shape[1]} numbers per image; this generator takes {self.config.latent_dim} "
+                             f"(a latent alone) or {self.config.input_dim} (a latent and its noise maps)")
+        flat = torch.split(z[:, self.config.latent_dim:], [size * size for size in sizes], dim=1)
+        maps = [part.reshape(-1, 1, size, size) for part, size in zip(flat, sizes)]
+        return maps + [None] * (self.config.stages + 1 - len(maps))
 
     def forward(self, z: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
-        x = F.leaky_relu(self.start(z), 0.2).view(z.shape[0], -1, 4, 4)
+        noise = self.noise_maps(z)
+        x = F.leaky_relu(self.start(z[:, :self.config.latent_dim]), 0.2).view(z.shape[0], -1, 4, 4)
         if self.start_eru is not None:
             x = self.start_eru(x, va)
-        for stage in self.stages:
-            x = stage(x, va)
+        for stage, stage_noise in zip(self.stages, noise):
+            x = stage(x, va, stage_noise)
+        if self.to_full_resolution is not None:
+            x = self.to_full_resolution(x)
+            if self.full_resolution_noise is not None:
+                x = self.full_resolution_noise(x, noise[self.config.stages])
+            x = F.leaky_relu(x, 0.2)
         return torch.tanh(self.to_rgb(x))
 
     def erus(self) -> list:

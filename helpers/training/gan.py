@@ -222,7 +222,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     half = batch // 2
     steps_per_epoch = max(1, len(train) // batch)
     total_steps = config.epochs * steps_per_epoch
-    fixed_z = latents_for_seeds(range(8), model_config.latent_dim, device)
+    fixed_z = latents_for_seeds(range(8), model_config.input_dim, device)
     fixed_va = train_va[:8]
     checkpoints = {name: out_dir / file for name, file in CHECKPOINTS.items()}
     stats = StepStats()
@@ -270,8 +270,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                 # repeats the first half's z with other labels (pairs for the VA-sensitivity loss).
                 label_index = torch.randint(len(train), (batch,), generator=noise, device=device)
                 fake_va = train_va[label_index]
-                z_half = torch.randn(half, model_config.latent_dim, generator=noise, device=device)
-                z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.latent_dim, generator=noise, device=device)])
+                z_half = torch.randn(half, model_config.input_dim, generator=noise, device=device)
+                z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.input_dim, generator=noise, device=device)])
                 step_stats = {}
                 with autocast(device, config.precision):
                     fakes = generator(z, fake_va) if weights.adversarial > 0 else None
