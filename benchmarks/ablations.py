@@ -49,11 +49,13 @@ ROWS = {
     "ada_off": ({}, dict(ada="off"), True),
     # An ICNR sub-pixel RGB layer instead of the first version's nearest x2 + 3x3 conv (the default
     # until these rows showed it behind the fine grid texture and a higher KID).
-    "subpixel_rgb_output": (dict(rgb_output="subpixel"), {}, True),
-    # A 16-channel feature stage at 64x64 before the RGB conv, so G can draw detail at full resolution.
-    "full_resolution_stage": (dict(full_resolution_channels=16), {}, True),
-    # ... and per-pixel noise inputs at 8, 16, 32 and 64 px (StyleGAN's), for stochastic detail.
-    "full_resolution_and_noise": (dict(full_resolution_channels=16, noise_inputs=True), {}, True),
+    "subpixel_rgb_output": (dict(rgb_output="subpixel", full_resolution_channels=0), {}, True),
+    # The quick model's full-resolution stage and noise inputs (the recipe since 2026-12-01), each removed
+    # and both removed (the recipe before), and G at twice its learning rate.
+    "no_noise_no_full_resolution_stage": (dict(full_resolution_channels=0, noise_inputs=False), {}, True),
+    "no_noise_inputs": (dict(noise_inputs=False), {}, True),
+    "no_full_resolution_stage": (dict(full_resolution_channels=0), {}, True),
+    "g_learning_rate_2e-4": ({}, dict(g_learning_rate=2e-4), True),
 }
 SEEDS = {"new_recipe": (0, 1), "first_version": (0, 1)}
 
@@ -108,7 +110,8 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
             "ceiling_valence_spearman": control["ceiling_valence_spearman"],
             "ceiling_arousal_spearman": control["ceiling_arousal_spearman"],
             "d_phase3_loss": phase3_d_loss(result.history), "train_seconds": round(train_seconds, 1),
-            "rgb_output": model_config.rgb_output, "cpu": cpu_model(),
+            "rgb_output": model_config.rgb_output, "full_resolution_channels": model_config.full_resolution_channels,
+            "noise_inputs": model_config.noise_inputs, "cpu": cpu_model(),
             "run_dir": str(result.run_dir)}
 
 

@@ -1,10 +1,20 @@
 """The generator, which is also the VAE's decoder.
 
 z (latent_dim) -> 4x4 (+ ERU, ``eru_at_start``) -> [nearest-neighbour x2 + 3x3 conv, ERU] per
-stage -> RGB at twice the last stage's size -> tanh. At 64x64: 4 -> 8 -> 16 -> 32 with an ERU
-after each of the three feature upsamplings (the original's first version), then straight to
-64x64 RGB, by default through the first version's nearest x2 + 3x3 conv (``rgb_output="tied"``;
-"subpixel" is an ICNR-initialised sub-pixel conv).
+stage -> RGB -> tanh. At 64x64: 4 -> 8 -> 16 -> 32 with an ERU after each of the three feature
+upsamplings (the original's first version), then to 64x64 in one of two ways:
+
+* ``full_resolution_channels > 0`` (the quick model's default): one more nearest x2 + 3x3 conv
+  to a feature map at 64x64, then a 3x3 conv to RGB, so each output pixel has features of its own;
+* ``full_resolution_channels = 0``: straight to 64x64 RGB, through the first version's nearest
+  x2 + 3x3 conv (``rgb_output="tied"``) or an ICNR-initialised sub-pixel conv ("subpixel").
+
+``noise_inputs`` adds StyleGAN's per-pixel noise after each stage's conv (``NoiseInput``); the
+noise maps follow the latent in z, so a seed fixes them too. Measured at the full quick budget
+(benchmarks/results/ablations_full_budget.json): the full-resolution stage alone did not lower
+the test-split KID (0.096, against 0.073 and 0.091 for two seeds without it); with the noise
+inputs as well it did (0.059). Noise inputs without the full-resolution stage: the ablation row
+``no_full_resolution_stage``.
 
 Nearest-neighbour upsampling followed by a 3x3 conv avoids the checkerboard of transposed
 convolutions (Odena et al., Distill 2016), the blur of bilinear upsampling compounding over
@@ -12,11 +22,11 @@ the stages, and the coloured blocks of an un-ICNR-initialised PixelShuffle: all 
 failed in the original project (SEED_DESIGN.md). ``UpsampleConv3x3`` computes the same
 function 2.25x cheaper.
 
-Two options, set by ``ModelConfig``:
+Two more options, set by ``ModelConfig``:
 
 * ``eru_at_start``: one more ERU on the 4x4 block, so VA shapes the layout (where the horizon
   and the light are), not only the textures of 8x8 and finer.
-* ``rgb_output``: ``"tied"`` (the default) makes the 64x64 image with nearest x2 + a 3x3 conv,
+* ``rgb_output`` (without a full-resolution stage): ``"tied"`` makes the 64x64 image with nearest x2 + a 3x3 conv,
   so the four pixels of each 2x2 output block share one 3x3 kernel. ``"subpixel"`` uses a
   sub-pixel convolution instead (a 3x3 conv to 4 x 3 channels at 32x32, then PixelShuffle; Shi
   et al. 2016) initialised with ICNR (Aitken et al. 2017): all four sub-pixel kernels start
