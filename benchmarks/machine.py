@@ -13,6 +13,7 @@ import platform
 import time
 
 import torch
+import torch.nn.functional as F
 
 
 def cpu_model() -> str:
@@ -34,8 +35,6 @@ def matmul_peak_gflops(dtype=torch.float32, size: int = 2048, repeats: int = 10)
 
 def conv_peak_gflops(dtype=torch.float32, repeats: int = 10) -> float:
     """Measured GFLOP/s of a wide 3x3 convolution (256 -> 256 channels, 32x32, batch 32, channels-last)."""
-    import torch.nn.functional as F
-
     x = torch.randn(32, 256, 32, 32, dtype=dtype).contiguous(memory_format=torch.channels_last)
     w = torch.randn(256, 256, 3, 3, dtype=dtype).contiguous(memory_format=torch.channels_last)
     return _best_gflops(lambda: F.conv2d(x, w, padding=1), 2 * 32 * 256 * 256 * 9 * 32 * 32, repeats)
