@@ -193,9 +193,12 @@ def phase_schedule_figure(config, lpips_note: str = None):
     scale = np.array([learning_rate_scale(p, config.lr_decay_start, config.lr_floor) for p in progress])
     for rate, name in ((config.g_learning_rate, "G"), (config.d_learning_rate, "D")):
         axes[2].plot(progress, rate * scale, label=f"{name}: {rate:.1e} -> {rate * config.lr_floor:.1e}")
-    axes[2].axvline(config.lr_decay_start, color="grey", lw=0.8)
-    axes[2].set(xlabel="fraction of the run", ylabel="learning rate", ylim=(0, None),
-                title=f"learning rates: cosine decay from {config.lr_decay_start:.0%} to {config.lr_floor:g}x")
+    if config.lr_floor == 1:
+        title = "learning rates: constant (lr_floor = 1, no decay)"
+    else:
+        axes[2].axvline(config.lr_decay_start, color="grey", lw=0.8)
+        title = f"learning rates: cosine decay from {config.lr_decay_start:.0%} to {config.lr_floor:g}x"
+    axes[2].set(xlabel="fraction of the run", ylabel="learning rate", ylim=(0, None), title=title)
     axes[2].legend(fontsize=8)
     if lpips_note:
         figure.text(0.01, 0.01, "\n".join(textwrap.wrap(lpips_note, 190)), fontsize=7, color="crimson", va="bottom")

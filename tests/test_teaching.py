@@ -264,7 +264,13 @@ def test_schedule_figure_gives_lpips_its_own_axis_and_the_offline_note():
     assert figure.axes[1].get_ylim()[1] == pytest.approx(1.15 * config.lpips_weight)
     assert any("LPIPS weights missing here" in text.get_text() for text in figure.texts)
     rates = figure.axes[2].get_lines()[0].get_ydata()
-    assert rates[0] == pytest.approx(config.g_learning_rate) and rates[-1] == pytest.approx(config.g_learning_rate * config.lr_floor)
+    assert config.lr_floor == 1 and "constant" in figure.axes[2].get_title()
+    assert rates[0] == pytest.approx(config.g_learning_rate) and rates[-1] == pytest.approx(config.g_learning_rate)
+    decayed = GANTrainConfig(lr_floor=0.1)
+    figure = plotting.phase_schedule_figure(decayed)
+    rates = figure.axes[2].get_lines()[0].get_ydata()
+    assert "cosine decay from 75% to 0.1x" in figure.axes[2].get_title()
+    assert rates[0] == pytest.approx(decayed.g_learning_rate) and rates[-1] == pytest.approx(decayed.g_learning_rate * 0.1)
 
 
 def test_ada_figure_draws_p_and_r_t_apart_with_the_target():

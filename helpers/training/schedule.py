@@ -11,7 +11,8 @@ to its full weight (0.005) by 50 %, then stays: the original's epochs 200 and 50
 perceptual penalty before shapes exist gave banding and no structure (SEED_DESIGN.md).
 
 The learning rate is also a function of run fraction: constant, then a cosine decay to a
-floor over the last part (``learning_rate_scale``). The original decayed 0.99 per epoch from
+floor over the last part (``learning_rate_scale``); a floor of 1, the GAN's default, keeps it
+constant (GANTrainConfig says what the decay cost). The original decayed 0.99 per epoch from
 epoch 60, which leaves 1e-4 x 0.99^440 = 1.2e-6 at epoch 500: its LPIPS ramp and the whole
 second half of its run trained nothing. A schedule on run fraction keeps its shape in a
 20-epoch and a 1000-epoch run alike.

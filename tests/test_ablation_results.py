@@ -1,0 +1,27 @@
+"""The committed full-budget ablation rows (benchmarks/results/ablations_full_budget.json) are
+what their names say: each names a row of benchmarks/ablations.py, and the settings it recorded
+are the ones that row builds today, so `ablations.py --rows NAME` reruns it."""
+
+import json
+from pathlib import Path
+
+from helpers.config import model_config_for_size, preset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import ablations
+
+    rows = json.loads((ROOT / "benchmarks" / "results" / "ablations_full_budget.json").read_text())["rows"]
+    assert rows and "new_recipe-s0" in {row["row"] for row in rows}
+    assert set(ablations.row_names()) >= {row["row"] for row in rows}
+    for row in rows:
+        model_overrides, gan_overrides, _ = ablations.ROWS[row["name"]]
+        model = model_config_for_size(64, "quick", **model_overrides)
+        gan = preset("quick", "gan", **gan_overrides)
+        assert row["row"] == f"{row['name']}-s{row['seed']}"
+        assert row["lr_floor"] == gan.lr_floor, row["row"]
+        for setting in ("rgb_output", "full_resolution_channels", "noise_inputs"):
+            assert row[setting] == getattr(model, setting), (row["row"], setting)
