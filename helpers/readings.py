@@ -298,7 +298,8 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
 def read_ablations(rows: list) -> str:
     """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
     KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
-    and how many seeds stand behind each number."""
+    and how many seeds stand behind each number. A row whose name ends in ``_lr_decay`` ran with the
+    learning-rate decay of the recipe before, so it is read against the ``lr_decay`` rows when there are any."""
     if not rows:
         return "No ablation rows yet."
     by_name = {}
@@ -322,21 +323,23 @@ def read_ablations(rows: list) -> str:
     for name, group in by_name.items():
         if name == "new_recipe":
             continue
+        baseline = "lr_decay" if name.endswith("_lr_decay") and "lr_decay" in by_name else "new_recipe"
+        _, base_low, base_high, base_std, base_hinge = summary(by_name[baseline])
         kid, low, high, std, hinge = summary(group)
         valence = np.mean([row["valence_spearman"] for row in group])
         arousal = np.mean([row["arousal_spearman"] for row in group])
         margin = 2 * max(std, base_std)
         if kid < base_low - margin:
-            verdict = "a lower KID than every new_recipe seed, by more than two spreads"
+            verdict = f"a lower KID than every {baseline} seed, by more than two spreads"
         elif kid > base_high + margin:
-            verdict = "a higher KID than every new_recipe seed, by more than two spreads"
+            verdict = f"a higher KID than every {baseline} seed, by more than two spreads"
         else:
-            verdict = "a KID within two spreads of the new_recipe seeds: no difference at this N"
+            verdict = f"a KID within two spreads of the {baseline} seeds: no difference at this N"
         lines.append(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''}): KID {kid:.3f}, {verdict}; "
                      f"V {valence:.2f}, A {arousal:.2f}; D's phase-3 hinge {hinge:.2f}"
                      + (" (near 2.0: D near chance)." if hinge > 1.7 else "."))
         if kid < base_low - margin and hinge > 1.7 > base_hinge:
-            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while new_recipe's D plays "
+            lines.append(f"The warning: {name} reached a lower KID with its D near chance, while {baseline}'s D plays "
                          f"(hinge {base_hinge:.2f}). A D that plays is what a GAN needs to keep improving, but at this budget "
                          "it has not yet paid off in realism.")
     lines.append("Few seeds per row: read a difference as a question for more seeds and longer runs, not a verdict.")

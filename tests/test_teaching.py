@@ -385,6 +385,16 @@ def test_ablation_reading_compares_each_row_with_the_new_recipe_seeds():
     assert "The warning" not in readings.read_ablations(rows[:2] + [_ablation_row("ada_off", 0, 0.30, 0.7)])
 
 
+def test_ablation_rows_with_the_old_learning_rate_decay_are_read_against_the_decayed_recipe():
+    rows = [_ablation_row("new_recipe", 0, 0.055, 0.9), _ablation_row("lr_decay", 0, 0.10, 0.9),
+            _ablation_row("no_noise_inputs_lr_decay", 0, 0.105, 0.9), _ablation_row("no_noise_inputs", 0, 0.105, 0.9)]
+    text = readings.read_ablations(rows)
+    assert "no_noise_inputs_lr_decay (1 seed): KID 0.105, a KID within two spreads of the lr_decay seeds" in text
+    assert "no_noise_inputs (1 seed): KID 0.105, a higher KID than every new_recipe seed" in text
+    without_decay_rows = readings.read_ablations([rows[0], rows[2]])
+    assert "no_noise_inputs_lr_decay (1 seed): KID 0.105, a higher KID than every new_recipe seed" in without_decay_rows
+
+
 def test_va_window_reading_names_the_best_and_worst_window():
     windows = {"levels": [1.0, 5.0, 9.0], "kid_mean": [[None, 0.1, None], [0.3, 0.2, None], [None, None, None]],
                "kid_std": [[None, 0.01, None], [0.02, 0.01, None], [None, None, None]],
