@@ -67,7 +67,7 @@ ROWS = {
     "r1_gamma_0.5": ({}, dict(r1_gamma=0.5), True),
     "r1_gamma_0.05": ({}, dict(r1_gamma=0.05), True),
 }
-SEEDS = {"new_recipe": (0, 1), "first_version": (0, 1), "lr_decay": (0, 1), "no_noise_no_full_resolution_stage_lr_decay": (0, 1)}
+SEEDS = {"new_recipe": (0, 1, 2), "first_version": (0, 1), "lr_decay": (0, 1), "no_noise_no_full_resolution_stage_lr_decay": (0, 1)}
 
 
 def row_names() -> list:

@@ -216,9 +216,10 @@ class GANTrainConfig:
     grad_clip: float = 1.0
     # A cosine decay of both learning rates from lr_decay_start down to lr_floor times the base rates
     # (schedule.learning_rate_scale); lr_floor 1 keeps them constant, the default: the EMA already averages
-    # the last weights. Measured at the full quick budget (benchmarks/results/ablations_full_budget.json),
-    # decaying from 75% to 0.1x took the test-split KID from 0.056 and 0.053 (seeds 0 and 1, constant) to
-    # 0.059 and 0.059: while the rates fell, D overfitted (ADA's p climbed from 0.2 to its 0.8 cap).
+    # the last weights. Measured at the full quick budget (benchmarks/results/ablations_full_budget.json):
+    # with the decay from 75% to 0.1x D overfitted while the rates fell (ADA's p climbed from 0.2 to its 0.8
+    # cap, r_t 0.68-0.69); constant, r_t stayed at its 0.6 target. Test-split KID: 0.056, 0.053 and 0.063
+    # (seeds 0-2, constant) against 0.059 and 0.059 (seeds 0-1, decay): no difference at this N.
     lr_decay_start: float = 0.75
     lr_floor: float = 1.0
     precision: str = "auto"  # "auto": bf16 autocast on CUDA and on CPUs with native bf16; "bf16"; "fp32"
