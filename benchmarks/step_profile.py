@@ -3,8 +3,9 @@ under torch.profiler, per precision, with each operator's self time put in one o
 
     python benchmarks/step_profile.py [--steps 48] [--batch-size 16] [--json out.json]
 
-Groups: convolutions (forward and backward), matrix products (the linear layers), casts between
-fp32 and bf16 (autocast's copies of weights and activations), the optimiser (Adam, gradient
+Groups: convolutions (forward and backward), matrix products (the linear layers), "cast": every
+copy (aten::copy_ and _to_copy; under bf16 autocast mostly its casts of weights and activations,
+in fp32 memory-layout copies), the optimiser (Adam, gradient
 clipping, EMA), and everything else (element-wise ops, pooling, indexing, allocation). The profiler
 adds its own cost per operator, so the images/s here are lower than throughput.py's; the shares
 are what to read. A step that is mostly "everything else" is bound by per-operator overhead and
