@@ -293,6 +293,29 @@ def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path
         train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
 
 
+def test_r1_under_bf16_autocast_sees_the_weights_of_the_d_step_before_it(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+    """autocast keeps a bf16 copy of each weight until its block ends: R1 run in the block of the D step
+    before it would score the reals with D's weights from before that step."""
+    from helpers import losses
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    original, checked = losses.GANLoss.d_r1, []
+
+    def checking(self, reals, real_va):
+        seen, _ = self.discriminator(reals, real_va)  # in the loop's autocast block, with whatever it cached
+        with torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False):
+            fresh, _ = self.discriminator(reals, real_va)  # D's weights now, cast afresh
+        checked.append(torch.equal(seen, fresh))
+        return original(self, reals, real_va)
+
+    monkeypatch.setattr(losses.GANLoss, "d_r1", checking)
+    config = preset("ci", "gan", eval_every=0, r1_interval=1, precision="bf16", xflip=False, ada="off")
+    train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
+    assert checked and all(checked)
+
+
 def test_generate_is_per_image_seeded(ci_runs):
     from helpers.generate import generate
     from helpers.models.checkpoint import load_generator

@@ -273,21 +273,26 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                 z_half = torch.randn(half, model_config.input_dim, generator=noise, device=device)
                 z = torch.cat([z_half, z_half, torch.randn(batch - 2 * half, model_config.input_dim, generator=noise, device=device)])
                 step_stats = {}
+                # One autocast block per optimiser step: autocast keeps the bf16 copy of each weight until its
+                # block ends, so an optimiser step inside a block leaves the rest of the block on the old weights.
                 with autocast(device, config.precision):
                     fakes = generator(z, fake_va) if weights.adversarial > 0 else None
-                    if weights.uses_discriminator and fakes is not None:
-                        discriminator.requires_grad_(True)
-                        d_optimizer.zero_grad(set_to_none=True)
+                if weights.uses_discriminator and fakes is not None:
+                    discriminator.requires_grad_(True)
+                    d_optimizer.zero_grad(set_to_none=True)
+                    with autocast(device, config.precision):
                         step_stats.update(loss.d_main(reals, real_va, fakes, fake_va))
-                        step_stats["d_grad_norm"] = clip(discriminator)
-                        d_optimizer.step()
-                        if step % config.r1_interval == 0:
-                            # R1 is not clipped: clipping would turn it into a unit step whatever its gamma.
-                            d_optimizer.zero_grad(set_to_none=True)
+                    step_stats["d_grad_norm"] = clip(discriminator)
+                    d_optimizer.step()
+                    if step % config.r1_interval == 0:
+                        # R1 is not clipped: clipping would turn it into a unit step whatever its gamma.
+                        d_optimizer.zero_grad(set_to_none=True)
+                        with autocast(device, config.precision):
                             step_stats.update(loss.d_r1(reals, real_va))
-                            d_optimizer.step()
-                        discriminator.requires_grad_(False)
-                    g_optimizer.zero_grad(set_to_none=True)
+                        d_optimizer.step()
+                    discriminator.requires_grad_(False)
+                g_optimizer.zero_grad(set_to_none=True)
+                with autocast(device, config.precision):
                     step_stats.update(loss.g_main(fakes, fake_va, half, reals, real_va, weights))
                 step_stats["g_grad_norm"] = clip(generator)
                 g_optimizer.step()
