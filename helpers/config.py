@@ -37,6 +37,10 @@ class ModelConfig:
     # detail (rain, snow, grass) need not be drawn from z through every layer. The noise is part
     # of what a seed fixes: G's input is then (latent_dim + noise_dim) numbers (``input_dim``).
     noise_inputs: bool = False
+    # Skip outputs (Karras et al., StyleGAN2, CVPR 2020, section 4.1): every stage also draws an RGB image
+    # (a 1x1 conv), and the image is the sum of these, each bilinearly upsampled to the next size. Off: at
+    # the full quick budget they scored test-split KID 0.056 (seed 0), the same as without (0.053-0.063).
+    rgb_skips: bool = False
     projection: bool = False  # projection conditioning in D (Miyato & Koyama 2018)
     mbstd_group: int = 4  # minibatch standard deviation group size (Karras et al. 2018)
 
@@ -238,6 +242,9 @@ class GANTrainConfig:
     # and a reference run learned valence backwards through the projection term.
     va_loss_normalised: bool = True
     g_va_weight: float = None  # G's VA-head loss weight; None: the same as va_weight (with or without projection)
+    # G's two VA losses at half (g_va_weight 0.25, sensitivity 0.15) and at double their weights scored test-split
+    # KID 0.077 and 0.074 (seed 0, full quick budget; ablations_full_budget.json) against 0.053-0.063 for the
+    # default's three seeds: both worse, though within two KID spreads. So the defaults stay.
     va_sensitivity_weight: float = 0.3
     va_sensitivity_margin: float = 0.4
     ema_decay: float = 0.999

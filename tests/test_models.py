@@ -87,6 +87,27 @@ def test_full_resolution_stage_draws_each_output_pixel_from_its_own_features():
     assert Generator(model_config_for_size(64))(torch.randn(2, 128), torch.rand(2, 2)).shape == (2, 3, 64, 64)
 
 
+def test_rgb_skips_add_each_stages_image_to_the_output():
+    config = model_config_for_size(64, "ci", rgb_skips=True)
+    generator = Generator(config).eval()
+    z, va = torch.randn(2, config.input_dim), torch.rand(2, 2)
+    with torch.no_grad():
+        with_skips = generator(z, va)
+        for skip in generator.skip_rgbs[:-1]:  # only the last stage's skip image left
+            skip.weight.zero_()
+            skip.bias.zero_()
+        generator.skip_rgbs[-1].weight.zero_()
+        generator.skip_rgbs[-1].bias.fill_(0.3)  # a flat image at 32x32
+        flat = generator(z, va)
+        for skip in generator.skip_rgbs:
+            skip.bias.zero_()
+        none = generator(z, va)
+    assert not torch.allclose(with_skips, none)  # the stages' images reach the output
+    assert torch.allclose(torch.atanh(flat.clamp(-0.999, 0.999)) - torch.atanh(none.clamp(-0.999, 0.999)),
+                          torch.full_like(flat, 0.3), atol=1e-3)  # a flat skip image adds the same everywhere
+    assert Generator(model_config_for_size(64, "ci")).skip_rgbs is None
+
+
 def test_film_eru_at_base_zero_is_the_multiplier_formula():
     eru = FiLMERU(5)  # the MLPs' last layers start at zero: every learned base is 0
     va = torch.tensor([[0.0, 1.0], [0.25, 0.5], [1.0, 1.0]])

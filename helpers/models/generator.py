@@ -21,7 +21,7 @@ the stages, and the coloured blocks of an un-ICNR-initialised PixelShuffle: all 
 failed in the original project (SEED_DESIGN.md). ``UpsampleConv3x3`` computes the same
 function 2.25x cheaper.
 
-Two more options, set by ``ModelConfig``:
+Three more options, set by ``ModelConfig``:
 
 * ``eru_at_start``: one more ERU on the 4x4 block, so VA shapes the layout (where the horizon
   and the light are), not only the textures of 8x8 and finer.
@@ -33,6 +33,9 @@ Two more options, set by ``ModelConfig``:
   That freedom was meant to sharpen the images; measured, it drew a fine grid texture and
   scored about 1.6-2x the KID of the tied layer at equal budget (benchmarks/results/
   ablations*.json), so the tied layer is the default.
+* ``rgb_skips``: StyleGAN2's skip generator; each stage also draws an RGB image with a 1x1 conv,
+  and the output adds them up, each bilinearly upsampled. Measured at the full quick budget, it
+  did not lower the KID (ModelConfig says by how much), so it is off.
 """
 
 import torch
@@ -57,6 +60,11 @@ class NoiseInput(nn.Module):
         if noise is None:
             return x
         return x + self.strength.to(x.dtype).view(1, -1, 1, 1) * noise.to(x.dtype)
+
+
+def _upsample(image: torch.Tensor) -> torch.Tensor:
+    """x2 bilinear: the skip images add up smoothly, without the blocks of nearest-neighbour copies."""
+    return F.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
 
 
 class UpStage(nn.Module):
@@ -100,6 +108,7 @@ class Generator(nn.Module):
             UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden, config.noise_inputs)
             for i in range(config.stages)
         )
+        self.skip_rgbs = nn.ModuleList(nn.Conv2d(channels[i + 1], 3, 1) for i in range(config.stages)) if config.rgb_skips else None
         # The last upsampling goes straight to RGB: a full-resolution feature map would cost
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
         if config.full_resolution_channels:
@@ -128,14 +137,19 @@ class Generator(nn.Module):
         x = F.leaky_relu(self.start(z[:, :self.config.latent_dim]), 0.2).view(z.shape[0], -1, 4, 4)
         if self.start_eru is not None:
             x = self.start_eru(x, va)
-        for stage, stage_noise in zip(self.stages, noise):
+        skip = None  # with rgb_skips: the sum of the stages' RGB images so far, at the current size
+        for index, (stage, stage_noise) in enumerate(zip(self.stages, noise)):
             x = stage(x, va, stage_noise)
+            if self.skip_rgbs is not None:
+                rgb = self.skip_rgbs[index](x)
+                skip = rgb if skip is None else _upsample(skip) + rgb
         if self.to_full_resolution is not None:
             x = self.to_full_resolution(x)
             if self.full_resolution_noise is not None:
                 x = self.full_resolution_noise(x, noise[self.config.stages])
             x = F.leaky_relu(x, 0.2)
-        return torch.tanh(self.to_rgb(x))
+        image = self.to_rgb(x)
+        return torch.tanh(image if skip is None else image + _upsample(skip))
 
     def erus(self) -> list:
         return ([self.start_eru] if self.start_eru is not None else []) + [stage.eru for stage in self.stages]
