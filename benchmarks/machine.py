@@ -7,6 +7,10 @@ The peak is the faster of two compute-bound kernels, a square matrix product (MK
 3x3 convolution (oneDNN, the library that runs the models' convolutions). One alone can
 mislead: on a 2-core AMD EPYC (Zen 5) MKL's fp32 matmul ran at 220 GFLOP/s while oneDNN's
 3x3 convolution ran at 535, so a training step "used 109% of the peak" measured by matmul.
+
+The bf16 peak is measured only on CPUs with native bf16 (and on CUDA machines): elsewhere torch
+emulates bf16 on one thread, and a 2-core AMD EPYC (Zen 3, AVX2 only) spent over 15 minutes in
+the 2048^3 bf16 product before this check existed. Its entries are then None.
 """
 
 import platform
@@ -57,6 +61,9 @@ def machine_facts() -> dict:
 
     facts = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "native_bf16": cpu_has_native_bf16()}
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        if name == "bf16" and not (facts["native_bf16"] or torch.cuda.is_available()):
+            facts.update({f"{kind}_{name}_gflops": None for kind in ("matmul", "conv3x3", "peak")})
+            continue
         facts[f"matmul_{name}_gflops"] = round(matmul_peak_gflops(dtype))
         facts[f"conv3x3_{name}_gflops"] = round(conv_peak_gflops(dtype))
         facts[f"peak_{name}_gflops"] = max(facts[f"matmul_{name}_gflops"], facts[f"conv3x3_{name}_gflops"])
