@@ -1,13 +1,19 @@
 """Nearest-neighbour x2 upsampling followed by a 3x3 convolution, computed 2.25x cheaper.
 
 After nearest upsampling every 2x2 block of the big image copies one input pixel, so each
-of the four output phases (even/odd row, even/odd column) sees only a 2x2 window of the
-small input. Summing the 3x3 kernel's taps that land on the same input pixel turns the
-3x3 conv on the big image into four 2x2 convs on the small one: 4 instead of 9
-multiply-adds per input channel, with exactly the same result and the same parameters as
-``nn.Conv2d(cin, cout, 3, padding=1)`` after ``F.interpolate(scale_factor=2)`` (a test
-checks this). Unlike PixelShuffle with free sub-pixel kernels it cannot make checkerboards:
-the four phase kernels are tied to one 3x3 kernel.
+output pixel sees only a 2x2 window of the small input: 4 instead of 9 multiply-adds per
+input channel. One layer does exactly that: a stride-2 transposed convolution whose 4x4
+kernel is the 3x3 kernel convolved with nearest upsampling's own 2x2 box. Along one axis
+the 3 taps (w0, w1, w2) become the 4 taps (w2, w1 + w2, w0 + w1, w0) (reversed, because a
+transposed convolution scatters where a convolution gathers). The result and the parameters
+are those of ``nn.Conv2d(cin, cout, 3, padding=1)`` after ``F.interpolate(scale_factor=2)``
+(a test checks this). Unlike PixelShuffle with free sub-pixel kernels it cannot make
+checkerboards: the 16 taps are tied to one 3x3 kernel.
+
+An earlier version ran four 2x2 convolutions as one and cropped the four output phases out of
+it; autograd's backward of those crops zero-filled the whole phase tensor four times. On a
+2-core AMD EPYC (Zen 3) the 64 px layer's forward + backward took 22.7 ms that way and 13.0 ms
+as one transposed convolution.
 """
 
 import math
@@ -16,18 +22,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-# For output phase 0 (even rows), input row i-1 gets kernel row 0 and row i gets rows 1+2;
-# for phase 1 (odd rows), row i gets kernel rows 0+1 and row i+1 gets row 2.
-_ROW_TAPS = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]],   # phase 0: [2 taps, 3 kernel rows]
-                          [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])  # phase 1
+# Row k of the 4-tap kernel sums these taps of the 3-tap kernel: (w2, w1 + w2, w0 + w1, w0).
+_BOX_TAPS = torch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 
 
-def _phase_kernels(weight: torch.Tensor) -> torch.Tensor:
-    """(Cout, Cin, 3, 3) -> (4 * Cout, Cin, 2, 2), phases ordered (0,0), (0,1), (1,0), (1,1)."""
-    taps = _ROW_TAPS.to(weight)
-    # kernel[p, q, o, i, a, b] = sum_y,x taps[p, a, y] * taps[q, b, x] * weight[o, i, y, x]
-    kernels = torch.einsum("pay,qbx,oiyx->pqoiab", taps, taps, weight)
-    return kernels.reshape(-1, *kernels.shape[3:])
+def _transposed_kernel(weight: torch.Tensor) -> torch.Tensor:
+    """(Cout, Cin, 3, 3) -> (Cin, Cout, 4, 4), the weight layout of ``F.conv_transpose2d``."""
+    taps = _BOX_TAPS.to(weight)
+    return torch.einsum("ky,lx,oiyx->iokl", taps, taps, weight)
 
 
 class UpsampleConv3x3(nn.Module):
@@ -41,26 +43,18 @@ class UpsampleConv3x3(nn.Module):
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         bound = 1 / math.sqrt(in_channels * 9)
         nn.init.uniform_(self.bias, -bound, bound)
-        self._cached = None  # (weight version, kernels, biases) for inference, where no gradient is needed
+        self._cached = None  # (weight version, kernel) for inference, where no gradient is needed
 
-    def _kernels(self):
+    def _kernel(self) -> torch.Tensor:
         if torch.is_grad_enabled():
-            return _phase_kernels(self.weight), self.bias.repeat(4)
-        key = (self.weight._version, self.weight.data_ptr(), self.bias._version)
-        if self._cached is None or self._cached[0] != key:  # the slider reuses them frame after frame
-            self._cached = (key, _phase_kernels(self.weight), self.bias.repeat(4))
-        return self._cached[1], self._cached[2]
+            return _transposed_kernel(self.weight)
+        key = (self.weight._version, self.weight.data_ptr())
+        if self._cached is None or self._cached[0] != key:  # the slider reuses it frame after frame
+            self._cached = (key, _transposed_kernel(self.weight))
+        return self._cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, _, height, width = x.shape
-        channels = self.weight.shape[0]
-        kernels, biases = self._kernels()
-        phases = F.conv2d(F.pad(x, (1, 1, 1, 1)), kernels, biases)
-        # phases: (B, 4C, H+1, W+1); phase (dy, dx) starts at offset (dy, dx).
-        phases = phases.view(batch, 2, 2, channels, height + 1, width + 1)
-        rows = [torch.stack([phases[:, dy, dx, :, dy:dy + height, dx:dx + width] for dx in (0, 1)], dim=-1) for dy in (0, 1)]
-        out = torch.stack(rows, dim=3)  # (B, C, H, 2, W, 2)
-        return out.reshape(batch, channels, 2 * height, 2 * width)
+        return F.conv_transpose2d(x, self._kernel(), self.bias, stride=2, padding=1)
 
 
 def icnr_(conv: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
