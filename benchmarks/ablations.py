@@ -109,7 +109,8 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
     else:  # G from scratch: an untrained VAE's decoder (and encoder) as the starting point
         vae_path = save_model(VAE(model_config), out / "vae_untrained.pth", "vae")
     gan_config = preset("quick", "gan", seed=seed, **gan_overrides)
-    gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)))
+    # Equal budget means equal images, on any machine: the preset's wall-clock budget (minutes) is off here.
+    gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)), minutes=0.0)
     runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
     unfinished = [r for r in runs if (r / "training_state.pt").is_file() and not (out / "progressive_gen_ema_final.pth").is_file()]
     d_settings = {name: getattr(model_config, name) for name in DISCRIMINATOR_SETTINGS}  # the row's D, not the VAE's

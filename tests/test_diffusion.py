@@ -256,3 +256,20 @@ def test_gan_vs_diffusion_reading_says_when_neither_follows_an_axis():
     reading = read_gan_vs_diffusion(metrics, costs, "quick")
     assert "neither model follows the requested arousal" in reading
     assert "Valence control: the GAN follows the request better" in reading
+
+
+def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_landscapes, tmp_path, monkeypatch):
+    import json
+
+    from helpers.training import budget
+    from helpers.training.diffusion import train_diffusion
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
+    real_rate = budget.measured_rate
+    measured = []
+    monkeypatch.setattr(budget, "measured_rate", lambda history: measured.append(real_rate(history)) or 1.7)
+    config = preset("ci", "diffusion", epochs=10, minutes=1.0)  # 1.7 images/s: one minute holds 3 epochs of 32
+    result = train_diffusion(config, diffusion_model_config(64, "ci"), train, val, out_dir=tmp_path, progress=False)
+    assert len(measured) == 1 and measured[0] > 0 and result.finished
+    assert json.loads((result.run_dir / "config.json").read_text())["diffusion"]["epochs"] == 3
+    assert max(record["step"] for record in result.history if "step" in record) == 3 * 2

@@ -362,3 +362,50 @@ def test_generate_command_writes_a_png(ci_runs, tmp_path):
     assert code == 0 and Image.open(target).size[0] > 4 * 64
     assert main(["generate", "--weights", str(out / "progressive_dis_best.pth"), "--valence", "7", "--arousal", "3",
                  "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_epochs_within_a_budget():
+    from helpers.training.budget import epochs_within
+
+    assert epochs_within(10, images_per_second=100, images_per_epoch=1000, most=95) == 60
+    assert epochs_within(10, images_per_second=1000, images_per_epoch=1000, most=95) == 95  # a fast machine: all of them
+    assert epochs_within(0.01, images_per_second=1, images_per_epoch=1000, most=95) == 1
+    with pytest.raises(ValueError, match="minutes"):
+        epochs_within(0, 100, 1000, 95)
+
+
+def test_asking_for_epochs_turns_the_presets_time_budget_off():
+    assert preset("quick", "gan").minutes > 0 and preset("quick", "diffusion").minutes > 0
+    assert preset("quick", "gan", epochs=7).minutes == 0 and preset("quick", "gan", epochs=7).epochs == 7
+    assert preset("quick", "gan", epochs=7, minutes=3).minutes == 3
+
+
+def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+    from helpers.training import budget
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
+    _, vae, _ = ci_runs
+    real_rate = budget.measured_rate
+    measured = []
+
+    def slow_machine(history):
+        measured.append(real_rate(history))  # the probe really trained and timed its steps
+        return 1.7  # images/s: one minute holds 102 images, 3 epochs of 32
+
+    monkeypatch.setattr(budget, "measured_rate", slow_machine)
+    config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
+    part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
+    assert len(measured) == 1 and measured[0] > 0 and not part.finished
+    recorded = json.loads((part.run_dir / "config.json").read_text())
+    assert recorded["gan"]["epochs"] == 3 and recorded["budget"]["epochs_asked"] == 10
+    assert recorded["budget"]["measured_images_per_second"] == 1.7
+
+    def fast_machine(history):
+        raise AssertionError("a resumed run must keep its epochs, not time the machine again")
+
+    monkeypatch.setattr(budget, "measured_rate", fast_machine)
+    rest = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None,
+                     resume=part.run_dir)
+    assert rest.finished
+    assert max(record["step"] for record in rest.history if "step" in record) == 3 * 2

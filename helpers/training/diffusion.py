@@ -28,6 +28,7 @@ from helpers.image_tensors import save_png, to_tensor
 from helpers.models.checkpoint import save_model
 from helpers.models.unet import UNet
 from helpers.rectified_flow import flow_matching_loss, logit_normal_times
+from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
@@ -84,6 +85,13 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+
+    def run_probe(probe_config, scratch):
+        return train_diffusion(probe_config, model_config, train, val, out_dir=scratch, progress=False,
+                               max_steps=PROBE_STEPS).history
+
+    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
+    config, budget = fit_to_minutes(config, images_per_epoch, run_probe, resume, section="diffusion")
     torch.manual_seed(config.seed)
     model = UNet(model_config).to(device, memory_format=torch.channels_last)
     ema = make_ema(model)
@@ -105,9 +113,10 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     log.write_config({"diffusion": to_dict(config), "model": to_dict(model_config),
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train),
                       "val_images": len(val), "device": str(device), "bf16": uses_bf16(device, config.precision),
-                      "parameters": sum(p.numel() for p in model.parameters())})
+                      "parameters": sum(p.numel() for p in model.parameters()), "budget": budget})
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}")
+    log_budget(log, budget, progress)
 
     train_va = va_unit_tensor(train.valence, train.arousal, device=device)
     val_va = va_unit_tensor(val.valence, val.arousal, device=device)

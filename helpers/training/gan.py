@@ -33,6 +33,7 @@ from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
+from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
@@ -160,6 +161,19 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+    if lpips_model == "auto":
+        try:
+            lpips_model = load_lpips().to(device)
+        except PerceptualWeightsMissing as missing:
+            warnings.warn(f"training without the LPIPS term. {missing}")
+            lpips_model = None
+
+    def run_probe(probe_config, scratch):
+        return train_gan(probe_config, train, val, vae_path, out_dir=scratch, projection=projection, eru=eru,
+                         progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings).history
+
+    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
+    config, budget = fit_to_minutes(config, images_per_epoch, run_probe, resume)
     torch.manual_seed(config.seed)
     vae, vae_checkpoint = load_model(vae_path, "vae", device=device)
     model_config = _discriminator_config(vae.config, d_settings, projection, vae_path)
@@ -181,12 +195,6 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         augment = AdaptiveAugment(config.ada_target, config.ada_speed_images, colour=config.ada_colour,
                                   xflip=config.xflip, adaptive=use_ada)
     noise = torch.Generator(device=device).manual_seed(config.seed)
-    if lpips_model == "auto":
-        try:
-            lpips_model = load_lpips().to(device)
-        except PerceptualWeightsMissing as missing:
-            warnings.warn(f"training without the LPIPS term. {missing}")
-            lpips_model = None
     va_spread = va_unit_tensor(train.valence, train.arousal, device=device).std(dim=0) if config.va_loss_normalised else None
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
                    config.va_weight, config.va_sensitivity_weight, config.va_sensitivity_margin, noise,
@@ -212,9 +220,10 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
                       "data": to_dict(data_config) if data_config else None, "train_images": len(train),
                       "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device),
-                      "bf16": uses_bf16(device, config.precision)})
+                      "bf16": uses_bf16(device, config.precision), "budget": budget})
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
+    log_budget(log, budget, progress)
     scorer = _quality_scorer(val, config, log, device) if config.eval_every > 0 else None
 
     train_va = va_unit_tensor(train.valence, train.arousal, device=device)
