@@ -409,3 +409,12 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
                      resume=part.run_dir)
     assert rest.finished
     assert max(record["step"] for record in rest.history if "step" in record) == 3 * 2
+
+
+def test_the_probe_rate_drops_the_warm_up_record_and_takes_the_median():
+    from helpers.training.budget import measured_rate
+
+    records = [{"images_per_second": rate} for rate in (5.0, 50.0, 60.0, 200.0)] + [{"kid": 0.1}]
+    assert measured_rate(records) == 60.0  # not the mean (103), not swayed by the slow first record
+    with pytest.raises(RuntimeError, match="at least 2"):
+        measured_rate(records[:1])
