@@ -118,3 +118,22 @@ def run_all_cells(browser):
     entry = wait_for(lambda: [e for e in browser.find_elements(By.CSS_SELECTOR, ".lm-Menu-itemLabel") if e.text == "Run All Cells"],
                      10, "no 'Run All Cells' entry")
     entry[0].click()
+
+
+def wait_until_all_cells_ran(browser, timeout):
+    """Waits until no cell is queued or running ("[*]") and the kernel is idle. A widget's Python
+    callback runs only when the kernel is free, so a slider moved before then answers late."""
+    from selenium.webdriver.common.by import By
+
+    def finished():
+        prompts = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".jp-InputPrompt")]
+        idle = browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        return idle and prompts and not any("*" in prompt for prompt in prompts)
+
+    def finished_and_stays_so():  # the kernel is briefly idle between two queued cells
+        if not finished():
+            return False
+        time.sleep(2)
+        return finished()
+
+    wait_for(finished_and_stays_so, timeout, "the notebook never finished running")
