@@ -98,7 +98,8 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
     started = time.time()
     model_config = model_config_for_size(64, "quick", **model_overrides)
     vae_config = preset("quick", "vae", seed=seed)
-    vae_config = replace(vae_config, epochs=max(1, round(vae_config.epochs * budget)))
+    # Equal budget means equal images, on any machine: the preset's wall-clock budgets (minutes) are off here.
+    vae_config = replace(vae_config, epochs=max(1, round(vae_config.epochs * budget)), minutes=0.0)
     if warm_start:
         vae_path = out / "vae_best.pth"
         if (out / "vae_final.pth").is_file() and load_model(vae_path, "vae")[0].config != model_config:
@@ -109,7 +110,6 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
     else:  # G from scratch: an untrained VAE's decoder (and encoder) as the starting point
         vae_path = save_model(VAE(model_config), out / "vae_untrained.pth", "vae")
     gan_config = preset("quick", "gan", seed=seed, **gan_overrides)
-    # Equal budget means equal images, on any machine: the preset's wall-clock budget (minutes) is off here.
     gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)), minutes=0.0)
     runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
     unfinished = [r for r in runs if (r / "training_state.pt").is_file() and not (out / "progressive_gen_ema_final.pth").is_file()]

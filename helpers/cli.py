@@ -47,17 +47,15 @@ def _data_config(args, size):
                       valence_file=str(args.valence_file or ""), arousal_file=str(args.arousal_file or ""), size=size)
 
 
-def _add_training_arguments(parser, size: bool, minutes: bool = True):
-    """The options every training command takes (``--size`` where the command chooses the size,
-    ``--minutes`` where its config has a time budget)."""
+def _add_training_arguments(parser, size: bool):
+    """The options every training command takes (``--size`` where the command chooses the size)."""
     parser.add_argument("--preset", choices=["ci", "quick", "reference", "full"], default="quick")
     parser.add_argument("--out", default="weights")
     if size:
         parser.add_argument("--size", type=int, choices=[64, 128], default=64)
     parser.add_argument("--epochs", type=int, help="train this many epochs (turns the preset's --minutes budget off)")
-    if minutes:
-        parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes of training steps on "
-                                                          "this machine (quick: 15); 0 trains --epochs")
+    parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes of training steps on "
+                                                      "this machine (quick: VAE 3, GAN and diffusion 15); 0 trains --epochs")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
     parser.add_argument("--resume", help="run folder of an interrupted run")
@@ -111,7 +109,8 @@ def cmd_train_vae(args):
 
     size = args.size
     train, val, test, data_config = _split(args, size)
-    config = preset(args.preset, "vae", epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    config = preset(args.preset, "vae", epochs=args.epochs, minutes=args.minutes, batch_size=args.batch_size,
+                    device=args.device)
     model_config = model_config_for_size(size, args.preset, eru=args.eru)
     try:
         result = train_vae(config, model_config, train, val, out_dir=args.out, data_config=data_config,
@@ -230,7 +229,7 @@ def build_parser():
 
     p = commands.add_parser("train-vae", help="pretrain the VAE (the generator's warm start)")
     _add_data_arguments(p)
-    _add_training_arguments(p, size=True, minutes=False)
+    _add_training_arguments(p, size=True)
     p.add_argument("--eru", choices=["film", "attention"], default="film")
     p.set_defaults(func=cmd_train_vae)
 

@@ -199,6 +199,7 @@ class DataConfig:
 @dataclass(frozen=True)
 class VAETrainConfig:
     epochs: int = 600
+    minutes: float = 0.0  # a wall-clock budget for the training steps; 0: train ``epochs`` (training/budget.py)
     batch_size: int = 16
     learning_rate: float = 2e-4
     beta: float = 0.5  # weight of KL(q(z|x) || N(0, I)) against the summed squared error
@@ -300,10 +301,13 @@ PRESETS = {
         "data_images": 2000,
     },
     "quick": {
-        "vae": VAETrainConfig(epochs=12, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
+        # 12 epochs, or fewer where they do not fit in 3 minutes of training steps (a Zen 5 trains them in about
+        # one; a 2-core Zen 3 took 2.7 and, on a slower day, 4.2): with the GAN's 15, VAE + GAN took 18.0 min on that
+        # slow day (7 VAE and 22 GAN epochs; benchmarks/results/quick_preset_amd_epyc_zen3.json).
+        "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         # 95 epochs, or fewer where they do not fit in 15 minutes of training steps: a 2-core AMD EPYC Zen 5 (bf16,
-        # ~190 images/s) trains all 95 in about 13.5 minutes, a Zen 3 (AVX2, fp32, ~64 images/s) would need 40.
+        # ~190 images/s) trains all 95 in about 13.5 minutes, a Zen 3 (AVX2, fp32, 38-64 images/s) would need 40-65.
         "gan": GANTrainConfig(epochs=95, minutes=15, ada_speed_images=20_000, sample_every=5, eval_every=19,
                               eval_fakes=64, eval_reals=128, stats_every=25),
         # The diffusion model gets the GAN's 15 minutes, so notebook 05 compares them at equal wall-clock time on

@@ -411,6 +411,38 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
     assert max(record["step"] for record in rest.history if "step" in record) == 3 * 2
 
 
+def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, tmp_path,
+                                                                                       monkeypatch):
+    from helpers.training import budget
+    from helpers.training.vae import train_vae
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
+    assert preset("quick", "vae").minutes > 0 and preset("quick", "vae", epochs=3).minutes == 0
+    real_rate = budget.measured_rate
+    measured = []
+
+    def slow_machine(history):
+        measured.append(real_rate(history))  # the probe really trained and timed its steps
+        return 1.2  # images/s: one minute holds 72 images, 2 epochs of 32
+
+    monkeypatch.setattr(budget, "measured_rate", slow_machine)
+    config = preset("ci", "vae", epochs=10, minutes=1.0)
+    result = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False)
+    assert len(measured) == 1 and measured[0] > 0
+    assert [record["epoch"] for record in result.history] == [1, 2]
+    recorded = json.loads((result.run_dir / "config.json").read_text())
+    assert recorded["vae"]["epochs"] == 2 and recorded["budget"]["epochs_asked"] == 10
+    assert "budget: 1.2 images/s" in (result.run_dir / "log.txt").read_text()
+
+    def fast_machine(history):
+        raise AssertionError("a resumed run must keep its epochs, not time the machine again")
+
+    monkeypatch.setattr(budget, "measured_rate", fast_machine)
+    again = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False,
+                      resume=result.run_dir)
+    assert [record["epoch"] for record in again.history] == [1, 2]
+
+
 def test_the_probe_rate_drops_the_warm_up_record_and_takes_the_median():
     from helpers.training.budget import measured_rate
 

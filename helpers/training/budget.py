@@ -2,9 +2,9 @@
 
 CPUs of one cloud family differ about 3x: the quick GAN step ran at 64 images/s on a 2-core AMD
 EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs take 13 minutes on one and 40 on
-the other. With ``minutes`` > 0 a new run first times a few of its own steps, in the phase with
-every loss on (the slowest, so the estimate errs short), and then trains ``min(epochs, what fits)``
-epochs. The phase schedule, the learning-rate decay and the evaluations follow the epochs so
+the other. With ``minutes`` > 0 a new run first times a few of its own steps (the GAN's in the phase
+with every loss on, the slowest, so the estimate errs short; the VAE's and the diffusion model's
+plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the learning-rate decay and the evaluations follow the epochs so
 chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
 so a resumed run keeps its schedule and anyone can repeat the run with that ``epochs`` and
 ``minutes=0``. The budget counts training steps only: sample grids and KID scoring come on top.

@@ -19,6 +19,7 @@ from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
+from helpers.training.budget import PROBE_RECORD, PROBE_STEPS, fit_to_minutes, log_budget
 from helpers.training.precision import autocast
 from helpers.training.run_state import load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
@@ -61,6 +62,29 @@ def reconstruction_grid(vae: VAE, images: np.ndarray, va: torch.Tensor, device) 
     return grid(np.concatenate([images, reconstruction]), columns=len(images))
 
 
+def timed_steps(config: VAETrainConfig, model_config: ModelConfig, train, device) -> list:
+    """Stats records ({"images_per_second"}) of ``PROBE_STEPS`` training steps of a throwaway VAE, one
+    record per ``PROBE_RECORD`` steps: what the time budget (``config.minutes``) measures the machine with."""
+    vae = VAE(model_config).to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=config.learning_rate)
+    va = va_unit_tensor(train.valence, train.arousal, device=device)
+    draws = np.random.default_rng(0)
+    records, started = [], time.perf_counter()
+    for step in range(1, PROBE_STEPS + 1):
+        chosen = np.sort(draws.choice(len(train), size=min(config.batch_size, len(train)), replace=False))
+        images = to_tensor(train.images[chosen], device).contiguous(memory_format=torch.channels_last)
+        with autocast(device, config.precision):
+            loss, _, _ = vae_losses(vae, images, va[chosen], config.beta)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % PROBE_RECORD == 0:
+            loss.item()  # waits for the device
+            records.append({"images_per_second": PROBE_RECORD * len(chosen) / (time.perf_counter() - started)})
+            started = time.perf_counter()
+    return records
+
+
 def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out_dir="weights",
               data_config: DataConfig = None, resume=None, progress: bool = True, on_epoch=None, test=None) -> VAEResult:
     """Train the VAE on ``train`` (a ``LabelledImages``), choosing the best by ``val``'s loss.
@@ -68,9 +92,15 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     ``resume`` is a run folder from an interrupted run: training continues where it stopped.
     ``on_epoch(record, run_dir)`` is called after every epoch (the notebooks draw with it).
     ``test`` (never trained on) is only recorded: its names go to the run's ``split.json``.
+    With ``config.minutes`` > 0 a new run first times a few steps and trains the epochs that fit
+    (``helpers/training/budget.py``).
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
+    config, budget = fit_to_minutes(config, images_per_epoch,
+                                    lambda probe, scratch: timed_steps(probe, model_config, train, device), resume,
+                                    section="vae")
     torch.manual_seed(config.seed)
     vae = VAE(model_config).to(device, memory_format=torch.channels_last)  # NHWC: faster convolutions
     optimizer = torch.optim.Adam(vae.parameters(), lr=config.learning_rate)
@@ -86,9 +116,11 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
         run_dir = new_run_dir(out_dir / "runs", f"vae-{model_config.image_size}")
     log = RunLog(run_dir)
     log.write_config({"vae": to_dict(config), "model": to_dict(model_config),
-                      "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val)})
+                      "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val),
+                      "budget": budget})
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at epoch {start_epoch} on {device}")
+    log_budget(log, budget, progress)
 
     train_va = va_unit_tensor(train.valence, train.arousal, device=device)
     val_va = va_unit_tensor(val.valence, val.arousal, device=device)
