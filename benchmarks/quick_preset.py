@@ -49,6 +49,9 @@ def main():
         "total_minutes": round(times["total_seconds"] / 60, 2),
         "gan_full_phase_images_per_second_median": sorted(full_phase)[len(full_phase) // 2] if full_phase else None,
         "kid_by_epoch": {r["epoch_end"]: r["kid"] for r in gan.history if "kid" in r},
+        # what the time budgets allowed on this machine (None: no budget), from the runs' own config.json
+        "budgets": {part: json.loads((run / "config.json").read_text()).get("budget")
+                    for part, run in (("vae", vae.run_dir), ("gan", gan.run_dir))},
         "vae_run": str(vae.run_dir), "gan_run": str(gan.run_dir), "generator": str(gan.checkpoints["gen_ema_best"]),
         "target_minutes": 20,
     }
