@@ -17,23 +17,23 @@ def load_machine():
     return machine
 
 
-def test_the_bf16_peak_is_not_measured_where_bf16_is_emulated(monkeypatch):
+def facts_on(monkeypatch, native_bf16: bool, matmul: float, conv: float):
+    """(machine_facts(), the dtypes it measured) on a pretend CPU whose matmul and conv peaks are given."""
     machine = load_machine()
     measured = []
-    monkeypatch.setattr(machine, "matmul_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or 100.0)
-    monkeypatch.setattr(machine, "conv_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or 200.0)
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(machine, "matmul_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or matmul)
+    monkeypatch.setattr(machine, "conv_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or conv)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native_bf16)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    facts = machine.machine_facts()
+    return machine.machine_facts(), measured
+
+
+def test_the_bf16_peak_is_not_measured_where_bf16_is_emulated(monkeypatch):
+    facts, measured = facts_on(monkeypatch, native_bf16=False, matmul=100.0, conv=200.0)
     assert measured == [torch.float32, torch.float32]
     assert facts["peak_fp32_gflops"] == 200 and facts["peak_bf16_gflops"] is None and not facts["native_bf16"]
 
 
 def test_the_bf16_peak_is_measured_where_bf16_is_native(monkeypatch):
-    machine = load_machine()
-    measured = []
-    monkeypatch.setattr(machine, "matmul_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or 300.0)
-    monkeypatch.setattr(machine, "conv_peak_gflops", lambda dtype=torch.float32: measured.append(dtype) or 200.0)
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
-    facts = machine.machine_facts()
+    facts, measured = facts_on(monkeypatch, native_bf16=True, matmul=300.0, conv=200.0)
     assert measured.count(torch.bfloat16) == 2 and facts["peak_bf16_gflops"] == 300

@@ -380,31 +380,42 @@ def test_asking_for_epochs_turns_the_presets_time_budget_off():
     assert preset("quick", "gan", epochs=7, minutes=3).minutes == 3
 
 
-def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+def pretend_machine_speed(monkeypatch, images_per_second: float) -> list:
+    """Makes the time budget see a machine of this speed; returns the rates its probes really measured."""
     from helpers.training import budget
+
+    real_rate, measured = budget.measured_rate, []
+
+    def pretend(history):
+        measured.append(real_rate(history))  # the probe really trained and timed its steps
+        return images_per_second
+
+    monkeypatch.setattr(budget, "measured_rate", pretend)
+    return measured
+
+
+def forbid_timing(monkeypatch):
+    from helpers.training import budget
+
+    def refuse(history):
+        raise AssertionError("a resumed run must keep its epochs, not time the machine again")
+
+    monkeypatch.setattr(budget, "measured_rate", refuse)
+
+
+def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
     from helpers.training.gan import train_gan
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     _, vae, _ = ci_runs
-    real_rate = budget.measured_rate
-    measured = []
-
-    def slow_machine(history):
-        measured.append(real_rate(history))  # the probe really trained and timed its steps
-        return 1.7  # images/s: one minute holds 102 images, 3 epochs of 32
-
-    monkeypatch.setattr(budget, "measured_rate", slow_machine)
+    measured = pretend_machine_speed(monkeypatch, 1.7)  # images/s: one minute holds 102 images, 3 epochs of 32
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
     assert len(measured) == 1 and measured[0] > 0 and not part.finished
     recorded = json.loads((part.run_dir / "config.json").read_text())
     assert recorded["gan"]["epochs"] == 3 and recorded["budget"]["epochs_asked"] == 10
     assert recorded["budget"]["measured_images_per_second"] == 1.7
-
-    def fast_machine(history):
-        raise AssertionError("a resumed run must keep its epochs, not time the machine again")
-
-    monkeypatch.setattr(budget, "measured_rate", fast_machine)
+    forbid_timing(monkeypatch)
     rest = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None,
                      resume=part.run_dir)
     assert rest.finished
@@ -413,19 +424,11 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
 
 def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, tmp_path,
                                                                                        monkeypatch):
-    from helpers.training import budget
     from helpers.training.vae import train_vae
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     assert preset("quick", "vae").minutes > 0 and preset("quick", "vae", epochs=3).minutes == 0
-    real_rate = budget.measured_rate
-    measured = []
-
-    def slow_machine(history):
-        measured.append(real_rate(history))  # the probe really trained and timed its steps
-        return 1.2  # images/s: one minute holds 72 images, 2 epochs of 32
-
-    monkeypatch.setattr(budget, "measured_rate", slow_machine)
+    measured = pretend_machine_speed(monkeypatch, 1.2)  # images/s: one minute holds 72 images, 2 epochs of 32
     config = preset("ci", "vae", epochs=10, minutes=1.0)
     result = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False)
     assert len(measured) == 1 and measured[0] > 0
@@ -433,11 +436,7 @@ def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps
     recorded = json.loads((result.run_dir / "config.json").read_text())
     assert recorded["vae"]["epochs"] == 2 and recorded["budget"]["epochs_asked"] == 10
     assert "budget: 1.2 images/s" in (result.run_dir / "log.txt").read_text()
-
-    def fast_machine(history):
-        raise AssertionError("a resumed run must keep its epochs, not time the machine again")
-
-    monkeypatch.setattr(budget, "measured_rate", fast_machine)
+    forbid_timing(monkeypatch)
     again = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False,
                       resume=result.run_dir)
     assert [record["epoch"] for record in again.history] == [1, 2]
