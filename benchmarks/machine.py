@@ -20,15 +20,23 @@ import torch
 import torch.nn.functional as F
 
 
-def cpu_model() -> str:
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name with its family and model numbers, which tell CPUs of one name apart (a KVM guest's
+    "AMD EPYC" is a Zen 3 at family 25 model 1, a Zen 5 at family 26): "AMD EPYC (family 25, model 1)"."""
+    fields = {}
     try:
-        with open("/proc/cpuinfo") as handle:
+        with open(cpuinfo) as handle:
             for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if not key.strip():
+                    break  # the first processor is enough
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def matmul_peak_gflops(dtype=torch.float32, size: int = 2048, repeats: int = 10) -> float:

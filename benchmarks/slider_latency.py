@@ -6,7 +6,7 @@
    image on the page (a MutationObserver on the <img>), median of 20 moves (target <= 100 ms).
    Needs chromium + chromium-driver (skipped with a message otherwise).
 
-    python benchmarks/slider_latency.py [--weights FILE]
+    python benchmarks/slider_latency.py [--weights FILE] [--json out.json]
 """
 
 import argparse
@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from machine import machine_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -112,9 +114,11 @@ def main():
     parser.add_argument("--weights", default=None, help="a generator checkpoint (default: an untrained 64 px generator)")
     parser.add_argument("--no-page", action="store_true")
     parser.add_argument("--count", type=int, default=4, help="images in the explorer (1-8)")
+    parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     generator = generator_for(args.weights)
-    result = {"benchmark": "slider_latency", "cpu_threads": torch.get_num_threads(),
+    result = {"benchmark": "slider_latency", "machine": machine_facts(), "weights": args.weights,
+              "cpu_threads": torch.get_num_threads(),
               "generator_one_image_ms": round(time_generator(generator), 2), "generator_target_ms": 10,
               "callback_four_images_ms": round(time_callback(generator), 1)}
     if not args.no_page:
@@ -126,6 +130,8 @@ def main():
             result["page_update_ms"] = None
             result["page_error"] = f"{type(error).__name__}: {error}"
     print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

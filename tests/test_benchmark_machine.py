@@ -37,3 +37,11 @@ def test_the_bf16_peak_is_not_measured_where_bf16_is_emulated(monkeypatch):
 def test_the_bf16_peak_is_measured_where_bf16_is_native(monkeypatch):
     facts, measured = facts_on(monkeypatch, native_bf16=True, matmul=300.0, conv=200.0)
     assert measured.count(torch.bfloat16) == 2 and facts["peak_bf16_gflops"] == 300
+
+
+def test_the_cpu_model_names_its_family_and_model_numbers(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n"
+                       "model name\t: AMD EPYC\n\nprocessor\t: 1\ncpu family\t: 26\n")
+    assert load_machine().cpu_model(str(cpuinfo)) == "AMD EPYC (family 25, model 1)"
+
