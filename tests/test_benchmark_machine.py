@@ -44,4 +44,3 @@ def test_the_cpu_model_names_its_family_and_model_numbers(tmp_path):
     cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n"
                        "model name\t: AMD EPYC\n\nprocessor\t: 1\ncpu family\t: 26\n")
     assert load_machine().cpu_model(str(cpuinfo)) == "AMD EPYC (family 25, model 1)"
-

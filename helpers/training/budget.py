@@ -4,8 +4,8 @@ CPUs of one cloud family differ about 3x: the quick GAN step ran at 64 images/s 
 EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs take 13 minutes on one and 40 on
 the other. With ``minutes`` > 0 a new run first times a few of its own steps (the GAN's in the phase
 with every loss on, the slowest, so the estimate errs short; the VAE's and the diffusion model's
-plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the learning-rate decay and the evaluations follow the epochs so
-chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
+plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the
+learning-rate decay and the evaluations follow the epochs so chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
 so a resumed run keeps its schedule and anyone can repeat the run with that ``epochs`` and
 ``minutes=0``. The budget counts training steps only: sample grids and KID scoring come on top.
 """
@@ -48,7 +48,7 @@ def measured_rate(history: list) -> float:
     return float(np.median(rates[1:]))
 
 
-def fit_to_minutes(config, images_per_epoch: int, run_probe, resume=None, section: str = "gan"):
+def fit_to_minutes(config, train_images: int, run_probe, resume=None, section: str = "gan"):
     """(``config`` with its epochs fitted to ``config.minutes``, the budget record for config.json or None).
 
     Unchanged, with None, when ``minutes`` is 0. ``run_probe(probe_config, scratch_dir)`` trains
@@ -63,6 +63,7 @@ def fit_to_minutes(config, images_per_epoch: int, run_probe, resume=None, sectio
         return replace(config, epochs=recorded[section]["epochs"]), recorded.get("budget")
     with tempfile.TemporaryDirectory() as scratch:
         rate = measured_rate(run_probe(probe_config(config), Path(scratch)))
+    images_per_epoch = max(1, train_images // config.batch_size) * config.batch_size  # full batches only
     epochs = epochs_within(config.minutes, rate, images_per_epoch, config.epochs)
     budget = {"minutes": config.minutes, "measured_images_per_second": round(rate, 1), "epochs_asked": config.epochs,
               "epochs_fitted": epochs}

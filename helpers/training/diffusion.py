@@ -90,8 +90,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
         return train_diffusion(probe_config, model_config, train, val, out_dir=scratch, progress=False,
                                max_steps=PROBE_STEPS).history
 
-    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
-    config, budget = fit_to_minutes(config, images_per_epoch, run_probe, resume, section="diffusion")
+    config, budget = fit_to_minutes(config, len(train), run_probe, resume, section="diffusion")
     torch.manual_seed(config.seed)
     model = UNet(model_config).to(device, memory_format=torch.channels_last)
     ema = make_ema(model)

@@ -172,8 +172,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         return train_gan(probe_config, train, val, vae_path, out_dir=scratch, projection=projection, eru=eru,
                          progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings).history
 
-    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
-    config, budget = fit_to_minutes(config, images_per_epoch, run_probe, resume)
+    config, budget = fit_to_minutes(config, len(train), run_probe, resume)
     torch.manual_seed(config.seed)
     vae, vae_checkpoint = load_model(vae_path, "vae", device=device)
     model_config = _discriminator_config(vae.config, d_settings, projection, vae_path)

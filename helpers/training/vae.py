@@ -62,6 +62,17 @@ def reconstruction_grid(vae: VAE, images: np.ndarray, va: torch.Tensor, device) 
     return grid(np.concatenate([images, reconstruction]), columns=len(images))
 
 
+def train_step(vae: VAE, optimizer, images: np.ndarray, va: torch.Tensor, beta: float, device, precision: str):
+    """One optimiser step on a batch of uint8 images: (loss, summed squared error, KL), not detached."""
+    images = to_tensor(images, device).contiguous(memory_format=torch.channels_last)
+    with autocast(device, precision):
+        losses = vae_losses(vae, images, va, beta)
+    optimizer.zero_grad(set_to_none=True)
+    losses[0].backward()
+    optimizer.step()
+    return losses
+
+
 def timed_steps(config: VAETrainConfig, model_config: ModelConfig, train, device) -> list:
     """Stats records ({"images_per_second"}) of ``PROBE_STEPS`` training steps of a throwaway VAE, one
     record per ``PROBE_RECORD`` steps: what the time budget (``config.minutes``) measures the machine with."""
@@ -72,12 +83,7 @@ def timed_steps(config: VAETrainConfig, model_config: ModelConfig, train, device
     records, started = [], time.perf_counter()
     for step in range(1, PROBE_STEPS + 1):
         chosen = np.sort(draws.choice(len(train), size=min(config.batch_size, len(train)), replace=False))
-        images = to_tensor(train.images[chosen], device).contiguous(memory_format=torch.channels_last)
-        with autocast(device, config.precision):
-            loss, _, _ = vae_losses(vae, images, va[chosen], config.beta)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss, _, _ = train_step(vae, optimizer, train.images[chosen], va[chosen], config.beta, device, config.precision)
         if step % PROBE_RECORD == 0:
             loss.item()  # waits for the device
             records.append({"images_per_second": PROBE_RECORD * len(chosen) / (time.perf_counter() - started)})
@@ -97,10 +103,8 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
-    images_per_epoch = max(1, len(train) // config.batch_size) * config.batch_size
-    config, budget = fit_to_minutes(config, images_per_epoch,
-                                    lambda probe, scratch: timed_steps(probe, model_config, train, device), resume,
-                                    section="vae")
+    config, budget = fit_to_minutes(config, len(train), lambda probe, scratch: timed_steps(probe, model_config, train, device),
+                                    resume, section="vae")
     torch.manual_seed(config.seed)
     vae = VAE(model_config).to(device, memory_format=torch.channels_last)  # NHWC: faster convolutions
     optimizer = torch.optim.Adam(vae.parameters(), lr=config.learning_rate)
@@ -138,12 +142,8 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
             step = epoch * batches_per_epoch + index
             beta = config.beta * min(1.0, step / max(1.0, config.kl_warmup_fraction * total_steps))
             chosen = np.sort(order[index * config.batch_size:(index + 1) * config.batch_size])
-            images = to_tensor(train.images[chosen], device).contiguous(memory_format=torch.channels_last)
-            with autocast(device, config.precision):
-                loss, squared_error, kl = vae_losses(vae, images, train_va[chosen], beta)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss, squared_error, kl = train_step(vae, optimizer, train.images[chosen], train_va[chosen], beta, device,
+                                                 config.precision)
             sums += torch.stack([loss, squared_error, kl]).detach().float()
             bar.update(1)
             if index % 20 == 0:
