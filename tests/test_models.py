@@ -87,6 +87,23 @@ def test_full_resolution_stage_draws_each_output_pixel_from_its_own_features():
     assert Generator(model_config_for_size(64))(torch.randn(2, 128), torch.rand(2, 2)).shape == (2, 3, 64, 64)
 
 
+def test_every_generator_feature_map_is_channels_last():
+    """oneDNN takes channels-last feature maps as they are; an NCHW one costs a layout copy per conv and
+    per gradient (benchmarks/README.md)."""
+    generator = Generator(model_config_for_size(64, "quick")).to(memory_format=torch.channels_last)
+    layouts = []
+
+    def record(module, inputs, output):
+        if output.dim() == 4:
+            layouts.append((type(module).__name__, output.is_contiguous(memory_format=torch.channels_last)))
+
+    for module in generator.modules():
+        if isinstance(module, (torch.nn.Conv2d, UpsampleConv3x3, FiLMERU)):
+            module.register_forward_hook(record)
+    generator(torch.randn(4, generator.config.input_dim), torch.rand(4, 2))
+    assert len(layouts) >= 9 and all(channels_last for _, channels_last in layouts), layouts
+
+
 def test_rgb_skips_add_each_stages_image_to_the_output():
     config = model_config_for_size(64, "ci", rgb_skips=True)
     generator = Generator(config).eval()

@@ -30,6 +30,7 @@ from helpers.models.unet import UNet
 from helpers.rectified_flow import flow_matching_loss, logit_normal_times
 from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
 from helpers.training.ema import make_ema, update_ema
+from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
@@ -85,6 +86,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+    keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
 
     def run_probe(probe_config, scratch):
         return train_diffusion(probe_config, model_config, train, val, out_dir=scratch, progress=False,

@@ -35,6 +35,7 @@ from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
 from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
 from helpers.training.ema import make_ema, update_ema
+from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
@@ -161,6 +162,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+    keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
     if lpips_model == "auto":
         try:
             lpips_model = load_lpips().to(device)

@@ -20,6 +20,7 @@ from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
 from helpers.training.budget import PROBE_RECORD, PROBE_STEPS, fit_to_minutes, log_budget
+from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast
 from helpers.training.run_state import load_run_state, save_run_state
 from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
@@ -103,6 +104,7 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
+    keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
     config, budget = fit_to_minutes(config, len(train), lambda probe, scratch: timed_steps(probe, model_config, train, device),
                                     resume, section="vae")
     torch.manual_seed(config.seed)
