@@ -104,6 +104,18 @@ def test_every_generator_feature_map_is_channels_last():
     assert len(layouts) >= 9 and all(channels_last for _, channels_last in layouts), layouts
 
 
+def test_under_bf16_autocast_the_erus_keep_their_features_in_bf16():
+    """A fp32 gamma or beta from the VA path would turn the feature map back to fp32 after each ERU: element-wise
+    ops on twice the bytes, and a cast before the next conv."""
+    generator = Generator(model_config_for_size(64, "quick"))
+    dtypes = []
+    for eru in generator.erus():
+        eru.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        generator(torch.randn(2, generator.config.input_dim), torch.rand(2, 2))
+    assert dtypes == [torch.bfloat16] * len(generator.erus())
+
+
 def test_rgb_skips_add_each_stages_image_to_the_output():
     config = model_config_for_size(64, "ci", rgb_skips=True)
     generator = Generator(config).eval()

@@ -57,8 +57,11 @@ class FiLMERU(nn.Module):
         gamma, beta = self.modulation(va)
         if self.record_stats:
             self.last_stats = _stats(gamma, beta)
-        # addcmul computes beta + gamma * conv(x) in one pass over the feature map.
-        h = torch.addcmul(beta[:, :, None, None], gamma[:, :, None, None], self.conv(x))
+        features = self.conv(x)
+        # addcmul computes beta + gamma * conv(x) in one pass over the feature map. In the features' dtype:
+        # under bf16 autocast gamma and beta come out fp32 (the VA term), and mixing them in would run this
+        # and every element-wise op after it in fp32, with a cast back before the next conv.
+        h = torch.addcmul(beta.to(features.dtype)[:, :, None, None], gamma.to(features.dtype)[:, :, None, None], features)
         return x + F.leaky_relu(h, 0.2)
 
 
