@@ -8,7 +8,7 @@ fp32 and once with bf16 autocast where the CPU runs bf16 natively. The FLOPs of 
 forward, D on reals and fakes, G's pass through D, all backward passes; not the lazy R1 step, one
 in 16) are counted by torch's FlopCounterMode.
 
-    python benchmarks/throughput.py [--sizes 64 128] [--steps 96] [--preset quick] [--json out.json]
+    python benchmarks/throughput.py [--sizes 64 128] [--steps 96] [--repeats 3] [--preset quick] [--json out.json]
 """
 
 import argparse
@@ -68,12 +68,19 @@ def measure(size: int, steps: int, batch_size: int, preset_name: str, precision:
             "images_per_second_wall": round(steps * batch_size / wall, 1), "r1_every": config.r1_interval}
 
 
+def median_run(runs: list) -> dict:
+    """The run with the median images/s, and every run's images/s beside it."""
+    ordered = sorted(runs, key=lambda run: run["images_per_second"])
+    return {**ordered[len(ordered) // 2], "images_per_second_each": [run["images_per_second"] for run in runs]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--steps", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--preset", default="quick")
+    parser.add_argument("--repeats", type=int, default=3, help="measurements per precision, alternating; the median is kept")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     machine = machine_facts()
@@ -84,7 +91,13 @@ def main():
         write_dataset(folder, n=400, size=128, seed=0, progress=False)
         for size in args.sizes:
             flops = flops_per_image(model_config_for_size(size, args.preset), args.batch_size)
-            rows = {p: measure(size, args.steps, args.batch_size, args.preset, p, folder) for p in precisions}
+            # Precisions alternate, repeat after repeat, and each row keeps the median: on a shared 2-core VM
+            # one measurement can be 20% off the next, and alternating spreads that over both precisions.
+            runs = {p: [] for p in precisions}
+            for _ in range(args.repeats):
+                for precision in precisions:
+                    runs[precision].append(measure(size, args.steps, args.batch_size, args.preset, precision, folder))
+            rows = {p: median_run(measured) for p, measured in runs.items()}
             for precision, row in rows.items():
                 peak = machine["peak_bf16_gflops" if precision == "bf16" else "peak_fp32_gflops"] * 1e9
                 row["model_gflop_per_image"] = round(flops / 1e9, 3)
