@@ -1,9 +1,10 @@
 """Keep freed memory in the process, so a training step does not page-fault on fresh memory.
 
-glibc's malloc hands large blocks (above 128 KiB at first, up to 32 MiB as it adapts) straight
-from the operating system with mmap and returns them with munmap when they are freed. A training
-step frees and reallocates the same feature maps every step, so every step first-touches a few
-thousand fresh pages, and each page fault costs several microseconds in a virtual machine. On a
+glibc's malloc hands large blocks (above 128 KiB at first, never above 32 MiB as it adapts) straight
+from the operating system with mmap and unmaps them when they are freed, and gives the free top of
+its heap back too (trimming). A training step frees and reallocates the same feature maps every
+step, so every step first-touches a few thousand fresh pages, and each page fault costs several
+microseconds in a virtual machine. On a
 2-core AMD EPYC (Zen 5, KVM) the 64 px GAN step took 2,000-2,800 minor page faults, and a
 discriminator forward pass ran in 15 ms instead of 35-55 ms once they were gone; the whole step
 gained about 11% in fp32 (benchmarks/README.md). PyTorch's own CPU tuning guide fixes this with
