@@ -135,10 +135,12 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
         noise = self.noise_maps(z)
         x = F.leaky_relu(self.start(z[:, :self.config.latent_dim]), 0.2).view(z.shape[0], -1, 4, 4)
-        # Channels-last from the first feature map on: every later layer keeps the layout, and oneDNN's
-        # convolutions take it as is. From an NCHW start each conv converted its input and its gradient
-        # (on a 2-core AMD EPYC Zen 5, 25 ms of a 64 px training step; benchmarks/README.md).
-        x = x.contiguous(memory_format=torch.channels_last)
+        # The first feature map in the layout of the weights, which every later layer keeps: a conv whose input
+        # and weight differ converts one of them (and the gradient) on every call. Training converts the models
+        # to channels-last, which oneDNN runs faster; from an NCHW start each conv there had converted its
+        # input and gradient (25 ms of a 64 px step on a 2-core AMD EPYC Zen 5; benchmarks/README.md). A loaded
+        # generator stays NCHW, where the slider's batch of 4 ran 1.6x slower with channels-last feature maps.
+        x = x.contiguous(memory_format=self._layout())
         if self.start_eru is not None:
             x = self.start_eru(x, va)
         skip = None  # with rgb_skips: the sum of the stages' RGB images so far, at the current size
@@ -154,6 +156,10 @@ class Generator(nn.Module):
             x = F.leaky_relu(x, 0.2)
         image = self.to_rgb(x)
         return torch.tanh(image if skip is None else image + _upsample(skip))
+
+    def _layout(self) -> torch.memory_format:
+        channels_last = self.stages[0].up_conv.weight.is_contiguous(memory_format=torch.channels_last)
+        return torch.channels_last if channels_last else torch.contiguous_format
 
     def erus(self) -> list:
         return ([self.start_eru] if self.start_eru is not None else []) + [stage.eru for stage in self.stages]
