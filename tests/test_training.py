@@ -458,6 +458,8 @@ def test_keeping_freed_memory_stops_the_page_faults_of_reallocating_a_feature_ma
     import subprocess
     import sys
 
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's mallopt: Linux only")
     script = (
         "import resource, torch\n"
         "from helpers.training.memory import keep_freed_memory\n"
@@ -473,8 +475,6 @@ def test_keeping_freed_memory_stops_the_page_faults_of_reallocating_a_feature_ma
         "    faults()\n"
         "print(before, kept, faults())\n"
     )
-    if not sys.platform.startswith("linux"):
-        pytest.skip("glibc's mallopt: Linux only")
     before, kept, after = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                          check=True).stdout.split()
     assert kept == "True"

@@ -4,10 +4,9 @@ glibc's malloc hands large blocks (above 128 KiB at first, never above 32 MiB as
 from the operating system with mmap and unmaps them when they are freed, and gives the free top of
 its heap back too (trimming). A training step frees and reallocates the same feature maps every
 step, so every step first-touches a few thousand fresh pages, and each page fault costs several
-microseconds in a virtual machine. On a
-2-core AMD EPYC (Zen 5, KVM) the 64 px GAN step took 2,000-2,800 minor page faults, and a
-discriminator forward pass ran in 15 ms instead of 35-55 ms once they were gone; the whole step
-gained about 11% in fp32 (benchmarks/README.md). PyTorch's own CPU tuning guide fixes this with
+microseconds in a virtual machine. On a 2-core AMD EPYC (Zen 5, KVM) the 64 px GAN step took 2,000-2,800
+minor page faults, and a discriminator forward pass ran in 15 ms instead of 35-55 ms once they were
+gone; the whole fp32 step gained about 11% (benchmarks/README.md). PyTorch's own CPU tuning guide fixes this with
 jemalloc or tcmalloc; ``mallopt`` does the same with the C library the process already has.
 
 The setting lasts for the process: a notebook kernel that has trained keeps its peak memory until
