@@ -1,24 +1,35 @@
-"""Where one GAN training step's time goes: the real phase-3 loop (throughput.py's ``measure``)
-under torch.profiler, per precision, with each operator's self time put in one of a few groups.
+"""Where one GAN training step's time goes: the real phase-3 loop (throughput.py's ``measure``),
+with every ATen operator it runs timed where it is dispatched, per precision.
 
-    python benchmarks/step_profile.py [--steps 48] [--batch-size 16] [--json out.json]
+    python benchmarks/step_profile.py [--steps 32] [--batch-size 16] [--json out.json]
 
-Groups: convolutions (forward and backward), matrix products (the linear layers), "cast": every
-copy (aten::copy_ and _to_copy; under bf16 autocast mostly its casts of weights and activations,
-in fp32 memory-layout copies), the optimiser (Adam, gradient
-clipping, EMA), and everything else (element-wise ops, pooling, indexing, allocation). The profiler
-adds its own cost per operator, so the images/s here are lower than throughput.py's; the shares
-are what to read. A step that is mostly "everything else" is bound by per-operator overhead and
-memory traffic, not by arithmetic, and a faster convolution kernel (bf16) cannot speed it up much.
+Each operator's wall time is taken around its kernel by a ``TorchDispatchMode`` (below autograd,
+so the backward pass's operators are timed too), and put in one of a few groups: convolutions
+(forward and backward), matrix products (the linear layers), "cast" (every copy: under bf16
+autocast mostly its casts of weights and activations, in fp32 memory-layout copies), the
+optimiser (fused Adam and the foreach ops of gradient clipping and the EMA), and everything else
+(element-wise ops, pooling, indexing, allocation). The step's wall time without the timer is
+measured beside it, so the operators' sum can be checked against it: what is missing is Python,
+autograd and the timer's own cost.
+
+Why not torch.profiler: on a 2-core AMD EPYC (Zen 5) on 2026-12-02 it doubled the bf16 step (70
+images/s under it, 134 without) and charged the extra time to the small element-wise operators
+(leaky-ReLU backward 10.7 ms a step under the profiler, 2.5 ms timed here), so its shares said
+more about the profiler than about the step.
+
+A step that is mostly "everything else" is bound by per-operator overhead and memory traffic, not
+by arithmetic, and a faster convolution kernel (bf16) cannot speed it up much.
 """
 
 import argparse
 import json
 import tempfile
+import time
+from collections import Counter
 from pathlib import Path
 
 import torch
-from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from helpers.data.synth import write_dataset
 from helpers.training.precision import cpu_has_native_bf16
@@ -26,45 +37,84 @@ from machine import machine_facts
 from throughput import measure
 
 GROUPS = {
-    "convolution": ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::_convolution", "aten::cudnn_convolution"),
-    "matrix_product": ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul"),
-    "cast": ("aten::copy_", "aten::_to_copy"),
-    "optimiser": ("aten::_fused_adam_", "aten::_foreach_lerp_", "aten::_foreach_norm", "aten::_foreach_mul_",
-                  "aten::linalg_vector_norm", "aten::lerp_"),
+    "convolution": ("convolution", "convolution_backward"),
+    "matrix_product": ("mm", "addmm", "bmm", "baddbmm"),
+    "cast": ("_to_copy", "copy_", "clone"),
+    "optimiser": ("_fused_adam_", "_foreach_norm", "_foreach_mul_", "_foreach_lerp_", "_foreach_add_"),
 }
 
 
-def group_of(name: str) -> str:
+def group_of(operator: str) -> str:
+    """The group of an ATen operator named as "convolution_backward" (no "aten." or overload)."""
     for group, names in GROUPS.items():
-        if name in names:
+        if operator in names:
             return group
     return "other"
 
 
+def layout(tensor) -> str:
+    """"C" channels-last, "N" NCHW, "o" other strides; "" for anything that is not a 4-d tensor."""
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 4:
+        return ""
+    if tensor.is_contiguous():
+        return "N"
+    return "C" if tensor.is_contiguous(memory_format=torch.channels_last) else "o"
+
+
+class OperatorTimer(TorchDispatchMode):
+    """Wall seconds and calls per (operator, input shapes, input layouts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.calls = Counter(), Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        started = time.perf_counter()
+        out = func(*args, **(kwargs or {}))
+        elapsed = time.perf_counter() - started
+        tensors = [arg for arg in args if isinstance(arg, torch.Tensor)]
+        key = (func.overloadpacket.__name__, str([list(t.shape) for t in tensors][:3]), "".join(layout(t) for t in tensors))
+        self.seconds[key] += elapsed
+        self.calls[key] += 1
+        return out
+
+
 def profile_step(steps: int, batch_size: int, precision: str, folder: Path) -> dict:
     measure(64, 8, batch_size, "quick", precision, folder)  # warm-up: oneDNN picks its kernels
-    with profile(activities=[ProfilerActivity.CPU]) as profiler:
-        row = measure(64, steps, batch_size, "quick", precision, folder)
-    totals, calls = {}, {}
-    for event in profiler.key_averages():
-        group = group_of(event.key)
-        totals[group] = totals.get(group, 0.0) + event.self_cpu_time_total / 1e3  # ms
-        calls[group] = calls.get(group, 0) + event.count
-    all_ms = sum(totals.values())
-    top = sorted(profiler.key_averages(), key=lambda e: -e.self_cpu_time_total)[:12]
+    untimed = measure(64, steps, batch_size, "quick", precision, folder)
+    timer = OperatorTimer()
+    with timer:
+        timed = measure(64, steps, batch_size, "quick", precision, folder)
+    by_group, calls_by_group, by_operator, calls_by_operator = Counter(), Counter(), Counter(), Counter()
+    for key, seconds in timer.seconds.items():
+        by_group[group_of(key[0])] += seconds
+        calls_by_group[group_of(key[0])] += timer.calls[key]
+        by_operator[key[0]] += seconds
+        calls_by_operator[key[0]] += timer.calls[key]
+    total = sum(by_group.values())
+    wall_ms = 1e3 * batch_size / untimed["images_per_second"]
+
+    def ms(seconds):
+        return round(1e3 * seconds / steps, 2)
+
     return {"precision": precision, "batch_size": batch_size, "steps": steps,
-            "images_per_second_under_profiler": row["images_per_second_wall"],
-            "ms_per_step": round(all_ms / steps, 2),
-            "share": {group: round(ms / all_ms, 3) for group, ms in sorted(totals.items())},
-            "ms_per_step_by_group": {group: round(ms / steps, 2) for group, ms in sorted(totals.items())},
-            "operator_calls_per_step": {group: round(count / steps) for group, count in sorted(calls.items())},
-            "top_operators": [{"name": e.key, "ms_per_step": round(e.self_cpu_time_total / 1e3 / steps, 2),
-                               "calls_per_step": round(e.count / steps, 1)} for e in top]}
+            "images_per_second": untimed["images_per_second"],
+            "images_per_second_with_timer": timed["images_per_second"],
+            "step_ms_without_timer": round(wall_ms, 1),
+            "operators_ms_per_step": ms(total),
+            "share": {group: round(seconds / total, 3) for group, seconds in sorted(by_group.items())},
+            "ms_per_step_by_group": {group: ms(seconds) for group, seconds in sorted(by_group.items())},
+            "operator_calls_per_step": {group: round(count / steps) for group, count in sorted(calls_by_group.items())},
+            "top_operators": [{"name": name, "ms_per_step": ms(seconds), "calls_per_step": round(calls_by_operator[name] / steps, 1)}
+                              for name, seconds in by_operator.most_common(12)],
+            "top_calls": [{"name": key[0], "input_shapes": key[1], "layouts": key[2], "ms_per_step": ms(seconds),
+                           "calls_per_step": round(timer.calls[key] / steps, 2)}
+                          for key, seconds in timer.seconds.most_common(16)]}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=48)
+    parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -73,7 +123,8 @@ def main():
         folder = Path(temporary)
         write_dataset(folder, n=256, size=64, seed=0, progress=False)
         results = [profile_step(args.steps, args.batch_size, precision, folder) for precision in precisions]
-    out = {"benchmark": "gan_step_profile_64px", "preset": "quick", "machine": machine_facts(), "results": results}
+    out = {"benchmark": "gan_step_profile_64px", "preset": "quick", "method": "ATen operators timed at dispatch",
+           "machine": machine_facts(), "results": results}
     print(json.dumps(out, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
