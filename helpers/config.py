@@ -315,8 +315,9 @@ PRESETS = {
         "diffusion": DiffusionTrainConfig(epochs=85, minutes=15, sample_every=17, stats_every=25),
         "data_images": 2000,
     },
-    # 550 GAN epochs: about 2 hours on a 2-core AMD EPYC (Zen 5); validation KID 0.032 at epoch 300, 0.028 at 550.
-    "reference": {  # the quick recipe trained longer: the model shipped in weights/reference/
+    # The quick recipe trained longer: the model shipped in weights/reference/. 550 GAN epochs took about 2 hours on a
+    # 2-core AMD EPYC (Zen 5); validation KID 0.032 at epoch 300, 0.028 at 550 (benchmarks/README.md).
+    "reference": {
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
         "gan": GANTrainConfig(epochs=550, ada_speed_images=200_000, sample_every=10, eval_every=25,
                               eval_fakes=128, eval_reals=256, stats_every=50),
