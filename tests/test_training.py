@@ -454,7 +454,8 @@ def test_the_probe_rate_drops_the_warm_up_record_and_takes_the_median():
 def test_keeping_freed_memory_stops_the_page_faults_of_reallocating_a_feature_map():
     """In a fresh process (the setting lasts for the process): a 64 MB tensor (a feature map of the 128 px D; glibc
     adapts its mmap threshold up to 32 MB at most) freed and made again first-touches fresh pages each time, until
-    keep_freed_memory() (once the heap has grown to hold it)."""
+    keep_freed_memory() (once the heap has grown to hold it: on a 2-core Zen 5, 40 runs needed 2, 3 or 4 rounds of
+    4 tensors, and a CI machine at least 4, so the test gives it 10 and checks the last 3)."""
     import subprocess
     import sys
 
@@ -471,12 +472,10 @@ def test_keeping_freed_memory_stops_the_page_faults_of_reallocating_a_feature_ma
         "faults()\n"
         "before = faults()\n"
         "kept = keep_freed_memory()\n"
-        "for _ in range(3):\n"  # the heap may grow once or twice to hold the tensor, then serves it from there
-        "    faults()\n"
-        "print(before, kept, faults())\n"
+        "print(before, kept, *[faults() for _ in range(10)])\n"
     )
-    before, kept, after = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                         check=True).stdout.split()
+    before, kept, *rounds = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                           check=True).stdout.split()
     assert kept == "True"
     assert int(before) > 4 * 15_000  # 16,384 pages of 4 KiB per 64 MB tensor
-    assert int(after) < 100
+    assert [int(count) < 100 for count in rounds[-3:]] == [True] * 3, rounds
