@@ -1,0 +1,100 @@
+"""G's learning rate in the `quick` GAN, paired on one machine: every arm trains from the same VAE warm
+start for the same epochs, so the arms differ only in G's rate and the GAN's seed.
+
+Each arm (rate x seed) goes to ``<work>/g_lr_<rate>-s<seed>/`` and is skipped once its final EMA
+generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
+Scored like `python -m helpers evaluate` (test split): KID with its spread, FID, V and A Spearman
+against the regressor's ceiling; and from the run's stats, D's hinge loss and ADA's p and r_t over the
+last quarter of phase 3.
+
+    python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 1e-4 2e-4]
+        [--seeds 0 1] [--epochs 95] [--work weights/learning-rate] [--json out.json]
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from helpers.config import DataConfig, model_config_for_size, preset
+from helpers.data import ensure_default_dataset, load_dataset
+from helpers.evaluate_checkpoint import evaluate_checkpoint
+from helpers.training.gan import train_gan
+from helpers.training.vae import train_vae
+from machine import machine_facts
+
+
+def last_quarter(stats_path: Path) -> dict:
+    """D's hinge loss (mean) and ADA's p (range) and r_t (mean) over the last quarter of phase 3."""
+    records = [json.loads(line) for line in stats_path.read_text().splitlines() if line.strip()]
+    phase3 = [r for r in records if r.get("phase") == 3 and "d_loss" in r]
+    tail = phase3[len(phase3) * 3 // 4:]
+    p = [r["ada_p"] for r in tail]
+    return {"d_hinge": round(float(np.mean([r["d_loss"] for r in tail])), 3),
+            "ada_p": [round(min(p), 2), round(max(p), 2)],
+            "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
+
+
+def arm_name(rate: float, seed: int) -> str:
+    return f"g_lr_{rate:.0e}-s{seed}".replace("e-0", "e-")  # g_lr_2e-4-s0
+
+
+def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config) -> dict:
+    final = out / "progressive_gen_ema_final.pth"
+    if not final.is_file():
+        runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
+        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed),
+                  split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
+                  progress=False, resume=runs[-1] if runs else None)
+    if not (out / "metrics.json").is_file():
+        evaluate_checkpoint(out / "progressive_gen_ema_best.pth", data, data_config, out=out / "metrics.json",
+                            progress=False)
+    metrics = json.loads((out / "metrics.json").read_text())
+    realism, control = metrics["realism"], metrics["va_control"]
+    run = sorted((out / "runs").glob("*-gan-*"))[-1]
+    return {"arm": out.name, "g_learning_rate": rate, "seed": seed, "epochs": epochs,
+            "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
+            "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
+            "valence_spearman": round(control["valence_spearman"], 3),
+            "arousal_spearman": round(control["arousal_spearman"], 3),
+            "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
+            "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
+            "copy_fraction": metrics["memorisation"]["copy_fraction"],
+            **last_quarter(run / "stats.jsonl"), "run_dir": str(run)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vae", default="weights/quick-benchmark/vae_best.pth",
+                        help="the warm start every arm shares (trained with the quick preset, seed 0, if missing)")
+    parser.add_argument("--rates", type=float, nargs="+", default=[1e-4, 2e-4])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=95)
+    parser.add_argument("--work", default="weights/learning-rate")
+    parser.add_argument("--json", help="also write the result to this file")
+    args = parser.parse_args()
+    folder = ensure_default_dataset(2000, progress=False)
+    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=64)
+    data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
+    split = data.split(data_config)
+    work, vae_path = Path(args.work), Path(args.vae)
+    if not vae_path.is_file():
+        vae = train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"),
+                        split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
+                        progress=False)
+        vae_path = vae.best_path
+    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed), split, data, data_config)
+            for rate in args.rates for seed in args.seeds]
+    for arm in arms:
+        print(f"{arm['arm']:16s} KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
+              f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
+              f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}")
+    result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "vae": str(vae_path), "arms": arms}
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
