@@ -20,8 +20,9 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
     for row in rows:
         model_overrides, gan_overrides, _ = ablations.ROWS[row["name"]]
         model = model_config_for_size(64, "quick", **model_overrides)
-        gan = preset("quick", "gan", **gan_overrides)
+        gan = preset("quick", "gan", **{**ablations.TABLE_RATES, **gan_overrides})
         assert row["row"] == f"{row['name']}-s{row['seed']}"
         assert row["lr_floor"] == gan.lr_floor, row["row"]
+        assert row["g_learning_rate"] == gan.g_learning_rate, row["row"]
         for setting in ("rgb_output", "full_resolution_channels", "noise_inputs"):
             assert row[setting] == getattr(model, setting), (row["row"], setting)
