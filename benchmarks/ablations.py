@@ -83,6 +83,11 @@ ROWS = {
 SEEDS = {"new_recipe": (0, 1, 2), "d_channels_48": (0, 1), "first_version": (0, 1), "lr_decay": (0, 1), "no_noise_no_full_resolution_stage_lr_decay": (0, 1)}
 
 
+def row_gan_overrides(name: str) -> dict:
+    """The GAN settings row ``name`` changes: the table's rates, then the row's own overrides."""
+    return {**TABLE_RATES, **ROWS[name][1]}
+
+
 def row_names() -> list:
     return [f"{name}-s{seed}" for name in ROWS for seed in SEEDS.get(name, (0,))]
 
@@ -96,7 +101,7 @@ def phase3_d_loss(history: list) -> float:
 def run_row(row: str, budget: float, work: Path, split, data_config, regressor) -> dict:
     name, seed = row.rsplit("-s", 1)
     seed = int(seed)
-    model_overrides, gan_overrides, warm_start = ROWS[name]
+    model_overrides, _, warm_start = ROWS[name]
     out = work / row
     started = time.time()
     model_config = model_config_for_size(64, "quick", **model_overrides)
@@ -112,7 +117,7 @@ def run_row(row: str, budget: float, work: Path, split, data_config, regressor) 
                       test=split.test, progress=False)
     else:  # G from scratch: an untrained VAE's decoder (and encoder) as the starting point
         vae_path = save_model(VAE(model_config), out / "vae_untrained.pth", "vae")
-    gan_config = preset("quick", "gan", seed=seed, **{**TABLE_RATES, **gan_overrides})
+    gan_config = preset("quick", "gan", seed=seed, **row_gan_overrides(name))
     gan_config = replace(gan_config, epochs=max(2, round(gan_config.epochs * budget)), minutes=0.0)
     runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
     unfinished = [r for r in runs if (r / "training_state.pt").is_file() and not (out / "progressive_gen_ema_final.pth").is_file()]

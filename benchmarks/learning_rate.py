@@ -21,14 +21,14 @@ from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.training.gan import train_gan
+from helpers.training.runs import read_stats
 from helpers.training.vae import train_vae
 from machine import machine_facts
 
 
-def last_quarter(stats_path: Path) -> dict:
+def last_quarter(run_dir: Path) -> dict:
     """D's hinge loss (mean) and ADA's p (range) and r_t (mean) over the last quarter of phase 3."""
-    records = [json.loads(line) for line in stats_path.read_text().splitlines() if line.strip()]
-    phase3 = [r for r in records if r.get("phase") == 3 and "d_loss" in r]
+    phase3 = [r for r in read_stats(run_dir) if r.get("phase") == 3 and "d_loss" in r]
     tail = phase3[len(phase3) * 3 // 4:]
     p = [r["ada_p"] for r in tail]
     return {"d_hinge": round(float(np.mean([r["d_loss"] for r in tail])), 3),
@@ -41,8 +41,7 @@ def arm_name(rate: float, seed: int) -> str:
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config) -> dict:
-    final = out / "progressive_gen_ema_final.pth"
-    if not final.is_file():
+    if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
@@ -61,7 +60,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],
-            **last_quarter(run / "stats.jsonl"), "run_dir": str(run)}
+            **last_quarter(run), "run_dir": str(run)}
 
 
 def main():

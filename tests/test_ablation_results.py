@@ -18,9 +18,9 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
     assert rows and "new_recipe-s0" in {row["row"] for row in rows}
     assert set(ablations.row_names()) >= {row["row"] for row in rows}
     for row in rows:
-        model_overrides, gan_overrides, _ = ablations.ROWS[row["name"]]
+        model_overrides, _, _ = ablations.ROWS[row["name"]]
         model = model_config_for_size(64, "quick", **model_overrides)
-        gan = preset("quick", "gan", **{**ablations.TABLE_RATES, **gan_overrides})
+        gan = preset("quick", "gan", **ablations.row_gan_overrides(row["name"]))
         assert row["row"] == f"{row['name']}-s{row['seed']}"
         assert row["lr_floor"] == gan.lr_floor, row["row"]
         assert row["g_learning_rate"] == gan.g_learning_rate, row["row"]
