@@ -1,5 +1,7 @@
 """G's learning rate in the `quick` GAN, paired on one machine: every arm trains from the same VAE warm
-start for the same epochs, so the arms differ only in G's rate and the GAN's seed.
+start for the same epochs, so the arms differ only in G's rate and the GAN's seed. ``--precisions auto fp32``
+adds arms trained in fp32 (``g_lr_<rate>-s<seed>-fp32``) beside the machine's default ("auto": bf16
+autocast where the CPU runs it natively), to measure what CPU bf16 does to the result.
 
 Each arm (rate x seed) goes to ``<work>/g_lr_<rate>-s<seed>/`` and is skipped once its final EMA
 generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
@@ -8,7 +10,7 @@ against the regressor's ceiling; and from the run's stats, D's hinge loss and AD
 last quarter of phase 3.
 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 1e-4 2e-4]
-        [--seeds 0 1] [--epochs 95] [--work weights/learning-rate] [--json out.json]
+        [--seeds 0 1] [--epochs 95] [--precisions auto] [--work weights/learning-rate] [--json out.json]
 """
 
 import argparse
@@ -36,14 +38,16 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
-def arm_name(rate: float, seed: int) -> str:
-    return f"g_lr_{rate:.0e}-s{seed}".replace("e-0", "e-")  # g_lr_2e-4-s0
+def arm_name(rate: float, seed: int, precision: str = "auto") -> str:
+    name = f"g_lr_{rate:.0e}-s{seed}".replace("e-0", "e-")  # g_lr_2e-4-s0
+    return name if precision == "auto" else f"{name}-{precision}"  # g_lr_2e-4-s0-fp32
 
 
-def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config) -> dict:
+def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
+            precision: str = "auto") -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
-        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed),
+        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed, precision=precision),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None)
     if not (out / "metrics.json").is_file():
@@ -52,7 +56,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     metrics = json.loads((out / "metrics.json").read_text())
     realism, control = metrics["realism"], metrics["va_control"]
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
-    return {"arm": out.name, "g_learning_rate": rate, "seed": seed, "epochs": epochs,
+    bf16 = json.loads((run / "config.json").read_text())["bf16"]
+    return {"arm": out.name, "g_learning_rate": rate, "seed": seed, "epochs": epochs, "bf16": bf16,
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
             "valence_spearman": round(control["valence_spearman"], 3),
@@ -70,6 +75,8 @@ def main():
     parser.add_argument("--rates", type=float, nargs="+", default=[1e-4, 2e-4])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=95)
+    parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
+                        help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -83,10 +90,11 @@ def main():
                         split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
                         progress=False)
         vae_path = vae.best_path
-    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed), split, data, data_config)
-            for rate in args.rates for seed in args.seeds]
+    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision), split, data,
+                    data_config, precision)
+            for rate in args.rates for seed in args.seeds for precision in args.precisions]
     for arm in arms:
-        print(f"{arm['arm']:16s} KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
+        print(f"{arm['arm']:21s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "vae": str(vae_path), "arms": arms}

@@ -26,3 +26,19 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
         assert row["g_learning_rate"] == gan.g_learning_rate, row["row"]
         for setting in ("rgb_output", "full_resolution_channels", "noise_inputs"):
             assert row[setting] == getattr(model, setting), (row["row"], setting)
+
+
+def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
+    """learning_rate.py skips an arm whose folder (arm_name) holds a finished run; a committed arm whose name
+    did not come from its own rate, seed and precision would be retrained, or worse, read from another arm."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import learning_rate
+
+    files = sorted((ROOT / "benchmarks" / "results").glob("learning_rate*.json"))
+    assert len(files) >= 2
+    for path in files:
+        for arm in json.loads(path.read_text())["arms"]:
+            # The arms ran on a CPU with native bf16, so "auto" meant bf16 there; fp32 arms were asked for.
+            precision = "fp32" if arm.get("bf16") is False else "auto"
+            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision), (path.name, arm["arm"])
+            assert Path(arm["run_dir"]).parts[:3] == ("weights", "learning-rate", arm["arm"]), (path.name, arm["arm"])
