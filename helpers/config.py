@@ -310,7 +310,7 @@ PRESETS = {
         # ~190 images/s) trains all 95 in about 13.5 minutes, a Zen 3 (AVX2, fp32, 38-64 images/s) would need 40-65.
         # G at 2e-4, twice the default: paired runs from one VAE on one host (benchmarks/learning_rate.py; a 2-core
         # Intel Xeon, 95 epochs) scored test-split KID 0.056 and 0.062 (seeds 0, 1) against 0.082 and 0.102 at 1e-4,
-        # and a Zen 5 at 64 epochs 0.070 against 0.089. The longer reference run keeps 1e-4 (unmeasured at 2e-4).
+        # and a Zen 5 at 64 epochs 0.070 against 0.089. The longer reference run keeps 1e-4 (see there).
         "gan": GANTrainConfig(epochs=95, minutes=15, g_learning_rate=2e-4, ada_speed_images=20_000, sample_every=5,
                               eval_every=19, eval_fakes=64, eval_reals=128, stats_every=25),
         # The diffusion model gets the GAN's 15 minutes, so notebook 05 compares them at equal wall-clock time on
@@ -319,7 +319,10 @@ PRESETS = {
         "data_images": 2000,
     },
     # The quick recipe trained longer: the model shipped in weights/reference/. 550 GAN epochs took about 2 hours on a
-    # 2-core AMD EPYC (Zen 5); validation KID 0.032 at epoch 300, 0.028 at 550 (benchmarks/README.md).
+    # 2-core AMD EPYC (Zen 5); validation KID 0.032 at epoch 300, 0.028 at 550 (benchmarks/README.md). G at 2e-4,
+    # quick's rate, for 300 epochs (a 2-core Intel Xeon): test KID 0.044 ± 0.009, no better than 1e-4's 0.038-0.044
+    # at 300 epochs; ahead of the 550-epoch 1e-4 run (on the Zen 5) at the validation checks of epochs 25-50, behind it
+    # from epoch 100 on (0.036 against 0.032 at 300). So G keeps 1e-4 here.
     "reference": {
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
         "gan": GANTrainConfig(epochs=550, ada_speed_images=200_000, sample_every=10, eval_every=25,
