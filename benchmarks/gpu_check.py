@@ -38,6 +38,7 @@ from helpers.generate import generate
 from helpers.models.checkpoint import load_generator
 from helpers.training.gan import train_gan
 from helpers.training.run_state import STATE_FILE
+from helpers.training.runs import read_config
 from helpers.training.vae import train_vae
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,7 @@ def train_and_resume(data_folder: Path, size: int, preset_name: str, epochs: int
         torch.cuda.synchronize()
     wall = time.perf_counter() - started
     rates = [r["images_per_second"] for r in whole.history if "images_per_second" in r]
-    settings = json.loads((whole.run_dir / "config.json").read_text())
+    settings = read_config(whole.run_dir)
 
     pause_at = total_steps // 2 + steps_per_epoch // 2 + 1  # mid-epoch, past the warm-up phases
     part = train_gan(**run, out_dir=work / "split", max_steps=pause_at)

@@ -23,7 +23,7 @@ from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.training.gan import train_gan
-from helpers.training.runs import read_stats
+from helpers.training.runs import read_config, read_stats
 from helpers.training.vae import train_vae
 from machine import machine_facts
 
@@ -56,7 +56,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     metrics = json.loads((out / "metrics.json").read_text())
     realism, control = metrics["realism"], metrics["va_control"]
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
-    bf16 = json.loads((run / "config.json").read_text())["bf16"]
+    bf16 = read_config(run)["bf16"]
     return {"arm": out.name, "g_learning_rate": rate, "seed": seed, "epochs": epochs, "bf16": bf16,
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),

@@ -13,6 +13,7 @@ from pathlib import Path
 from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.training.gan import train_gan
+from helpers.training.runs import read_config
 from helpers.training.vae import train_vae
 from machine import machine_facts
 
@@ -50,7 +51,7 @@ def main():
         "gan_full_phase_images_per_second_median": sorted(full_phase)[len(full_phase) // 2] if full_phase else None,
         "kid_by_epoch": {r["epoch_end"]: r["kid"] for r in gan.history if "kid" in r},
         # what the time budgets allowed on this machine (None: no budget), from the runs' own config.json
-        "budgets": {part: json.loads((run / "config.json").read_text()).get("budget")
+        "budgets": {part: read_config(run).get("budget")
                     for part, run in (("vae", vae.run_dir), ("gan", gan.run_dir))},
         "vae_run": str(vae.run_dir), "gan_run": str(gan.run_dir), "generator": str(gan.checkpoints["gen_ema_best"]),
         "target_minutes": 20,

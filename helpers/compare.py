@@ -6,7 +6,6 @@ scores them with ``helpers.metrics``, so both models are judged by the same code
 images, the same VA regressor, the same Inception features of the real images.
 """
 
-import json
 import re
 import time
 from datetime import datetime
@@ -22,6 +21,7 @@ from helpers.image_tensors import grid, to_tensor, to_uint8
 from helpers.metrics import EVAL_PRESETS, colour_stats, inception_available, inception_features, spearman
 from helpers.models.checkpoint import read_checkpoint
 from helpers.rectified_flow import noisy_images, sample
+from helpers.training.runs import read_config
 from helpers.va import va_unit_tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def training_minutes(checkpoint) -> dict:
         return {"total": None}
     if read_checkpoint(checkpoint)["kind"] == "diffusion":
         return {"diffusion": found[0], "total": found[0]}
-    vae_path = json.loads((found[1] / "config.json").read_text()).get("vae")
+    vae_path = read_config(found[1]).get("vae")
     vae = minutes(vae_path) if vae_path and Path(vae_path).is_file() else None
     return {"vae": vae[0] if vae else None, "gan": found[0], "total": found[0] + (vae[0] if vae else 0.0)}
 

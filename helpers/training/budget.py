@@ -10,12 +10,13 @@ so a resumed run keeps its schedule and anyone can repeat the run with that ``ep
 ``minutes=0``. The budget counts training steps only: sample grids and KID scoring come on top.
 """
 
-import json
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from helpers.training.runs import read_config
 
 # Timed in records of 8 steps: the first (oneDNN choosing its kernels) is dropped, and the median of the
 # other four taken. On a 2-core AMD EPYC Zen 3 single records ranged 44-72 images/s around a run's median
@@ -59,7 +60,7 @@ def fit_to_minutes(config, train_images: int, run_probe, resume=None, section: s
     if not config.minutes:
         return config, None
     if resume:
-        recorded = json.loads((Path(resume) / "config.json").read_text())
+        recorded = read_config(resume)
         return replace(config, epochs=recorded[section]["epochs"]), recorded.get("budget")
     with tempfile.TemporaryDirectory() as scratch:
         rate = measured_rate(run_probe(probe_config(config), Path(scratch)))

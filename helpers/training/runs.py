@@ -41,6 +41,9 @@ def _plain(value):
     return value
 
 
+CONFIG_FILE = "config.json"
+
+
 class RunLog:
     """Appends to ``stats.jsonl`` and ``log.txt`` in a run folder."""
 
@@ -49,7 +52,7 @@ class RunLog:
         self.run_dir.mkdir(parents=True, exist_ok=True)
 
     def write_config(self, configs: dict) -> None:
-        (self.run_dir / "config.json").write_text(json.dumps(configs, indent=2, default=str) + "\n")
+        (self.run_dir / CONFIG_FILE).write_text(json.dumps(configs, indent=2, default=str) + "\n")
 
     def stats(self, record: dict) -> dict:
         record = {key: _plain(value) for key, value in record.items()}
@@ -63,6 +66,11 @@ class RunLog:
 
 
 SPLIT_FILE = "split.json"
+
+
+def read_config(run_dir) -> dict:
+    """The run's ``config.json``, as ``RunLog.write_config`` wrote it."""
+    return json.loads((Path(run_dir) / CONFIG_FILE).read_text())
 
 
 def save_split(run_dir, train, val, test, data_config) -> Path:
