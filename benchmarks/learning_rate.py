@@ -1,7 +1,9 @@
 """G's learning rate in the `quick` GAN, paired on one machine: every arm trains from the same VAE warm
 start for the same epochs, so the arms differ only in G's rate and the GAN's seed. ``--precisions auto fp32``
 adds arms trained in fp32 (``g_lr_<rate>-s<seed>-fp32``) beside the machine's default ("auto": bf16
-autocast where the CPU runs it natively), to measure what CPU bf16 does to the result.
+autocast where the CPU runs it natively), to measure what CPU bf16 does to the result; ``--batch-sizes 16 32``
+arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
+per image, does to the result at equal epochs; ``--d-rates`` D's learning rate (``-d<rate>``).
 
 Each arm (rate x seed) goes to ``<work>/g_lr_<rate>-s<seed>/`` and is skipped once its final EMA
 generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
@@ -27,6 +29,8 @@ from helpers.training.runs import read_config, read_stats
 from helpers.training.vae import train_vae
 from machine import machine_facts
 
+QUICK = preset("quick", "gan")
+
 
 def last_quarter(run_dir: Path) -> dict:
     """D's hinge loss (mean) and ADA's p (range) and r_t (mean) over the last quarter of phase 3."""
@@ -38,16 +42,24 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
-def arm_name(rate: float, seed: int, precision: str = "auto") -> str:
+def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = QUICK.batch_size,
+             d_rate: float = QUICK.d_learning_rate) -> str:
     name = f"g_lr_{rate:.0e}-s{seed}".replace("e-0", "e-")  # g_lr_2e-4-s0
-    return name if precision == "auto" else f"{name}-{precision}"  # g_lr_2e-4-s0-fp32
+    if precision != "auto":
+        name += f"-{precision}"  # g_lr_2e-4-s0-fp32
+    if batch_size != QUICK.batch_size:
+        name += f"-b{batch_size}"  # g_lr_2e-4-s0-b32
+    if d_rate != QUICK.d_learning_rate:
+        name += f"-d{d_rate:.0e}".replace("e-0", "e-")  # g_lr_4e-4-s0-b32-d8e-4
+    return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
-            precision: str = "auto") -> dict:
+            precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
-        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed, precision=precision),
+        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed, precision=precision,
+                         batch_size=batch_size, d_learning_rate=d_rate),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None)
     if not (out / "metrics.json").is_file():
@@ -57,7 +69,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     realism, control = metrics["realism"], metrics["va_control"]
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
     bf16 = read_config(run)["bf16"]
-    return {"arm": out.name, "g_learning_rate": rate, "seed": seed, "epochs": epochs, "bf16": bf16,
+    return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": epochs,
+            "batch_size": batch_size, "d_learning_rate": d_rate, "bf16": bf16,
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
             "valence_spearman": round(control["valence_spearman"], 3),
@@ -77,6 +90,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=95)
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
+    parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
+                        help="D's learning rates; arms at another rate than the preset's get a -d<rate> suffix")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
+                        help="arms at another batch size than the preset's get a -b<size> suffix; same rates and EMA decay per step")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -90,11 +107,12 @@ def main():
                         split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
                         progress=False)
         vae_path = vae.best_path
-    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision), split, data,
-                    data_config, precision)
-            for rate in args.rates for seed in args.seeds for precision in args.precisions]
+    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision, batch, d_rate), split,
+                    data, data_config, precision, batch, d_rate)
+            for rate in args.rates for d_rate in args.d_rates for seed in args.seeds for precision in args.precisions
+            for batch in args.batch_sizes]
     for arm in arms:
-        print(f"{arm['arm']:21s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
+        print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "vae": str(vae_path), "arms": arms}

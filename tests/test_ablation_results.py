@@ -30,7 +30,7 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
 
 def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
     """learning_rate.py skips an arm whose folder (arm_name) holds a finished run; a committed arm whose name
-    did not come from its own rate, seed and precision would be retrained, or worse, read from another arm."""
+    did not come from its own rates, seed, precision and batch size would be retrained, or worse, read from another arm."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import learning_rate
 
@@ -40,5 +40,10 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
         for arm in json.loads(path.read_text())["arms"]:
             # The arms ran on a CPU with native bf16, so "auto" meant bf16 there; fp32 arms were asked for.
             precision = "fp32" if arm.get("bf16") is False else "auto"
-            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision), (path.name, arm["arm"])
-            assert Path(arm["run_dir"]).parts[:3] == ("weights", "learning-rate", arm["arm"]), (path.name, arm["arm"])
+            # Arms from before batch size and D's rate were recorded ran at the preset's.
+            batch = arm.get("batch_size", learning_rate.QUICK.batch_size)
+            d_rate = arm.get("d_learning_rate", learning_rate.QUICK.d_learning_rate)
+            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate), \
+                (path.name, arm["arm"])
+            run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
+            assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
