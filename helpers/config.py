@@ -301,13 +301,10 @@ PRESETS = {
         "data_images": 2000,
     },
     "quick": {
-        # 40 epochs (the reference's), or fewer where they do not fit in 3 minutes of training steps (an Intel Xeon
-        # with AMX trains 12 in under one; a 2-core Zen 3 took 2.7 and, on a slower day, 4.2 for 12): with the GAN's
-        # 15, VAE + GAN took 18.0 min on that slow day (7 VAE and 22 GAN epochs;
-        # benchmarks/results/quick_preset_amd_epyc_zen3.json). 40 rather than 12 (the Xeon, G 2e-4, seed 0, one GAN
-        # from each VAE; benchmarks/results/learning_rate_vae_40_epochs_intel_xeon_2026-12-05.json): a GAN cut to 50
-        # epochs, as the 15 minutes cut it on slower hosts, scored test KID 0.083 against 0.099; at all 95, 0.056 both.
-        "vae": VAETrainConfig(epochs=40, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
+        # 12 epochs, or fewer where they do not fit in 3 minutes of training steps (a Zen 5 trains them in about
+        # one; a 2-core Zen 3 took 2.7 and, on a slower day, 4.2): with the GAN's 15, VAE + GAN took 18.0 min on that
+        # slow day (7 VAE and 22 GAN epochs; benchmarks/results/quick_preset_amd_epyc_zen3.json).
+        "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         # 95 epochs, or fewer where they do not fit in 15 minutes of training steps: a 2-core AMD EPYC Zen 5 (bf16,
         # ~190 images/s) trains all 95 in about 13.5 minutes, a Zen 3 (AVX2, fp32, 38-64 images/s) would need 40-65.
