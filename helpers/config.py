@@ -304,6 +304,8 @@ PRESETS = {
         # 12 epochs, or fewer where they do not fit in 3 minutes of training steps (a Zen 5 trains them in about
         # one; a 2-core Zen 3 took 2.7 and, on a slower day, 4.2): with the GAN's 15, VAE + GAN took 18.0 min on that
         # slow day (7 VAE and 22 GAN epochs; benchmarks/results/quick_preset_amd_epyc_zen3.json).
+        # A 40-epoch VAE instead (benchmarks/results/learning_rate_vae_40_epochs_intel_xeon_2026-12-05.json) gave the
+        # same test KID after 95 GAN epochs (0.056) and, after 50, 0.083 / 0.084 against 0.099 / 0.073 (seeds 0 / 1).
         "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         # 95 epochs, or fewer where they do not fit in 15 minutes of training steps: a 2-core AMD EPYC Zen 5 (bf16,
