@@ -5,8 +5,8 @@ autocast where the CPU runs it natively), to measure what CPU bf16 does to the r
 arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
 per image, does to the result at equal epochs; ``--d-rates`` D's learning rate (``-d<rate>``).
 
-Each arm (rate x seed) goes to ``<work>/g_lr_<rate>-s<seed>/`` and is skipped once its final EMA
-generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
+Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
+once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
 Scored like `python -m helpers evaluate` (test split): KID with its spread, FID, V and A Spearman
 against the regressor's ceiling; and from the run's stats, D's hinge loss and ADA's p and r_t over the
 last quarter of phase 3.
@@ -42,15 +42,19 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
+def _rate(rate: float) -> str:
+    return f"{rate:.0e}".replace("e-0", "e-")  # 2e-4
+
+
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = QUICK.batch_size,
              d_rate: float = QUICK.d_learning_rate) -> str:
-    name = f"g_lr_{rate:.0e}-s{seed}".replace("e-0", "e-")  # g_lr_2e-4-s0
+    name = f"g_lr_{_rate(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
     if batch_size != QUICK.batch_size:
         name += f"-b{batch_size}"  # g_lr_2e-4-s0-b32
     if d_rate != QUICK.d_learning_rate:
-        name += f"-d{d_rate:.0e}".replace("e-0", "e-")  # g_lr_4e-4-s0-b32-d8e-4
+        name += f"-d{_rate(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
     return name
 
 
@@ -115,7 +119,7 @@ def main():
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}")
-    result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "vae": str(vae_path), "arms": arms}
+    result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
