@@ -3,13 +3,15 @@ start for the same epochs, so the arms differ only in G's rate and the GAN's see
 adds arms trained in fp32 (``g_lr_<rate>-s<seed>-fp32``) beside the machine's default ("auto": bf16
 autocast where the CPU runs it natively), to measure what CPU bf16 does to the result; ``--batch-sizes 16 32``
 arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
-per image, does to the result at equal epochs; ``--d-rates`` D's learning rate (``-d<rate>``).
+per image, does to the result at equal epochs, or with more ``--epochs`` at equal time; ``--d-rates`` D's learning
+rate (``-d<rate>``). Arms default to the preset's batch size and D rate.
 
 Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
 once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
 Scored like `python -m helpers evaluate` (test split): KID with its spread, FID, V and A Spearman
 against the regressor's ceiling; and from the run's stats, D's hinge loss and ADA's p and r_t over the
-last quarter of phase 3.
+last quarter of phase 3, the GAN's training minutes and phase 3's images/s (arms at another batch size or
+epoch count are compared at equal time with these; they are this host's, at its speed of the day).
 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 1e-4 2e-4]
         [--seeds 0 1] [--epochs 95] [--precisions auto] [--work weights/learning-rate] [--json out.json]
@@ -30,6 +32,9 @@ from helpers.training.vae import train_vae
 from machine import machine_facts
 
 QUICK = preset("quick", "gan")
+# A name marks a batch size or D rate other than these, the quick preset's when the first arms ran (2026-12-05),
+# so that an arm's name keeps its meaning when the preset changes.
+NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE = 16, 4e-4
 
 
 def last_quarter(run_dir: Path) -> dict:
@@ -42,18 +47,30 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
+def training_time(run_dir: Path, batch_size: int) -> dict:
+    """The run's training minutes (sample grids and KID checks included; setup and the budget probe not) from
+    its stats records, each of which holds the images/s since the record before: right across a resume too;
+    and phase 3's median images/s."""
+    records = [r for r in read_stats(run_dir) if "images_per_second" in r]
+    steps = np.diff([0] + [r["step"] for r in records])
+    seconds = sum(int(n) * batch_size / r["images_per_second"] for n, r in zip(steps, records))
+    phase3 = [r["images_per_second"] for r in records if r.get("phase") == 3]
+    return {"gan_minutes": round(seconds / 60, 1),
+            "phase3_images_per_second": round(float(np.median(phase3)), 1) if phase3 else None}
+
+
 def _rate(rate: float) -> str:
     return f"{rate:.0e}".replace("e-0", "e-")  # 2e-4
 
 
-def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = QUICK.batch_size,
-             d_rate: float = QUICK.d_learning_rate) -> str:
+def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
+             d_rate: float = NAMED_FROM_D_RATE) -> str:
     name = f"g_lr_{_rate(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
-    if batch_size != QUICK.batch_size:
+    if batch_size != NAMED_FROM_BATCH_SIZE:
         name += f"-b{batch_size}"  # g_lr_2e-4-s0-b32
-    if d_rate != QUICK.d_learning_rate:
+    if d_rate != NAMED_FROM_D_RATE:
         name += f"-d{_rate(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
     return name
 
@@ -82,7 +99,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],
-            **last_quarter(run), "run_dir": str(run)}
+            **last_quarter(run), **training_time(run, batch_size), "run_dir": str(run)}
 
 
 def main():
@@ -95,9 +112,9 @@ def main():
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
     parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
-                        help="D's learning rates; arms at another rate than the preset's get a -d<rate> suffix")
+                        help="D's learning rates; an arm at another rate than 4e-4 gets a -d<rate> suffix")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
-                        help="arms at another batch size than the preset's get a -b<size> suffix; same rates and EMA decay per step")
+                        help="an arm at another batch size than 16 gets a -b<size> suffix; the EMA decay is per step")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -118,7 +135,7 @@ def main():
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
-              f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}")
+              f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}  {arm['gan_minutes']} min")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE
     print(json.dumps(result, indent=2))
     if args.json:

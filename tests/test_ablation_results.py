@@ -24,6 +24,7 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
         assert row["row"] == f"{row['name']}-s{row['seed']}"
         assert row["lr_floor"] == gan.lr_floor, row["row"]
         assert row["g_learning_rate"] == gan.g_learning_rate, row["row"]
+        assert row["gan_epochs"] == max(2, round(gan.epochs * row["budget"])), row["row"]
         for setting in ("rgb_output", "full_resolution_channels", "noise_inputs"):
             assert row[setting] == getattr(model, setting), (row["row"], setting)
 
@@ -41,8 +42,8 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             # The arms ran on a CPU with native bf16, so "auto" meant bf16 there; fp32 arms were asked for.
             precision = "fp32" if arm.get("bf16") is False else "auto"
             # Arms from before batch size and D's rate were recorded ran at the preset's.
-            batch = arm.get("batch_size", learning_rate.QUICK.batch_size)
-            d_rate = arm.get("d_learning_rate", learning_rate.QUICK.d_learning_rate)
+            batch = arm.get("batch_size", learning_rate.NAMED_FROM_BATCH_SIZE)
+            d_rate = arm.get("d_learning_rate", learning_rate.NAMED_FROM_D_RATE)
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
