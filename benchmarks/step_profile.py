@@ -1,7 +1,7 @@
 """Where one GAN training step's time goes: the real phase-3 loop (throughput.py's ``measure``),
 with every ATen operator it runs timed where it is dispatched, per precision.
 
-    python benchmarks/step_profile.py [--steps 32] [--batch-size 16] [--json out.json]
+    python benchmarks/step_profile.py [--steps 32] [--batch-size 32] [--json out.json]
 
 Each operator's wall time is taken around its kernel by a ``TorchDispatchMode`` (below autograd,
 so the backward pass's operators are timed too), and put in one of a few groups: convolutions
@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from helpers.config import preset
 from helpers.data.synth import write_dataset
 from helpers.training.precision import cpu_has_native_bf16
 from machine import machine_facts
@@ -115,7 +116,7 @@ def profile_step(steps: int, batch_size: int, precision: str, folder: Path) -> d
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=preset("quick", "gan").batch_size)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     precisions = ["fp32", "bf16"] if cpu_has_native_bf16() else ["fp32"]

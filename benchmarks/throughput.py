@@ -8,7 +8,7 @@ fp32 and once with bf16 autocast where the CPU runs bf16 natively. The FLOPs of 
 forward, D on reals and fakes, G's pass through D, all backward passes; not the lazy R1 step, one
 in 16) are counted by torch's FlopCounterMode.
 
-    python benchmarks/throughput.py [--sizes 64 128] [--steps 96] [--repeats 3] [--preset quick] [--json out.json]
+    python benchmarks/throughput.py [--sizes 64 128] [--steps 96] [--repeats 3] [--preset quick] [--batch-size N] [--json out.json]
 """
 
 import argparse
@@ -78,11 +78,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--steps", type=int, default=96)
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--preset", default="quick")
+    parser.add_argument("--batch-size", type=int, help="default: the preset's GAN batch size")
     parser.add_argument("--repeats", type=int, default=3, help="measurements per precision, alternating; the median is kept")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
+    args.batch_size = args.batch_size or preset(args.preset, "gan").batch_size
     machine = machine_facts()
     precisions = ["fp32", "bf16"] if cpu_has_native_bf16() or torch.cuda.is_available() else ["fp32"]
     results = []

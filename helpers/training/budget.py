@@ -1,8 +1,8 @@
 """Fit a run's epochs to a wall-clock budget on this machine (``minutes`` in the train configs).
 
-CPUs of one cloud family differ about 3x: the quick GAN step ran at 64 images/s on a 2-core AMD
-EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs take 13 minutes on one and 40 on
-the other. With ``minutes`` > 0 a new run first times a few of its own steps (the GAN's in the phase
+CPUs of one cloud family differ about 3x: the quick GAN step (at batch 16) ran at 64 images/s on a
+2-core AMD EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs took 13 minutes on one and
+40 on the other. With ``minutes`` > 0 a new run first times a few of its own steps (the GAN's in the phase
 with every loss on, the slowest, so the estimate errs short; the VAE's and the diffusion model's
 plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the
 learning-rate decay and the evaluations follow the epochs so chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
