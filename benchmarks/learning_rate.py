@@ -4,7 +4,8 @@ adds arms trained in fp32 (``g_lr_<rate>-s<seed>-fp32``) beside the machine's de
 autocast where the CPU runs it natively), to measure what CPU bf16 does to the result; ``--batch-sizes 16 32``
 arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
 per image, does to the result at equal epochs, or with more ``--epochs`` at equal time; ``--d-rates`` D's learning
-rate (``-d<rate>``). Arms default to the preset's batch size and D rate.
+rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``). Arms default to the
+preset's batch size, D rate and EMA decay.
 
 Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
 once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
@@ -34,7 +35,7 @@ from machine import machine_facts
 QUICK = preset("quick", "gan")
 # A name marks a batch size or D rate other than these, the quick preset's when the first arms ran (2026-12-05),
 # so that an arm's name keeps its meaning when the preset changes.
-NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE = 16, 4e-4
+NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY = 16, 4e-4, 0.999
 
 
 def last_quarter(run_dir: Path) -> dict:
@@ -64,7 +65,7 @@ def _rate(rate: float) -> str:
 
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
-             d_rate: float = NAMED_FROM_D_RATE) -> str:
+             d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY) -> str:
     name = f"g_lr_{_rate(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -72,15 +73,18 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-b{batch_size}"  # g_lr_2e-4-s0-b32
     if d_rate != NAMED_FROM_D_RATE:
         name += f"-d{_rate(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
+    if ema_decay != NAMED_FROM_EMA_DECAY:
+        name += f"-ema{ema_decay:g}"  # g_lr_4e-4-s0-b32-d8e-4-ema0.9995
     return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
-            precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate) -> dict:
+            precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
+            ema_decay: float = QUICK.ema_decay) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed, precision=precision,
-                         batch_size=batch_size, d_learning_rate=d_rate),
+                         batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None)
     if not (out / "metrics.json").is_file():
@@ -91,7 +95,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
     bf16 = read_config(run)["bf16"]
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": epochs,
-            "batch_size": batch_size, "d_learning_rate": d_rate, "bf16": bf16,
+            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "bf16": bf16,
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
             "valence_spearman": round(control["valence_spearman"], 3),
@@ -115,6 +119,8 @@ def main():
                         help="D's learning rates; an arm at another rate than 4e-4 gets a -d<rate> suffix")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
                         help="an arm at another batch size than 16 gets a -b<size> suffix; the EMA decay is per step")
+    parser.add_argument("--ema-decays", type=float, nargs="+", default=[QUICK.ema_decay],
+                        help="the EMA generator's decay per step; an arm at another than 0.999 gets an -ema<decay> suffix")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -128,9 +134,10 @@ def main():
                         split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
                         progress=False)
         vae_path = vae.best_path
-    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision, batch, d_rate), split,
-                    data, data_config, precision, batch, d_rate)
-            for rate in args.rates for d_rate in args.d_rates for seed in args.seeds for precision in args.precisions
+    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision, batch, d_rate, ema),
+                    split, data, data_config, precision, batch, d_rate, ema)
+            for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
+            for precision in args.precisions
             for batch in args.batch_sizes]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "

@@ -44,7 +44,8 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             # Arms from before batch size and D's rate were recorded ran at the preset's.
             batch = arm.get("batch_size", learning_rate.NAMED_FROM_BATCH_SIZE)
             d_rate = arm.get("d_learning_rate", learning_rate.NAMED_FROM_D_RATE)
-            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate), \
+            ema = arm.get("ema_decay", learning_rate.NAMED_FROM_EMA_DECAY)
+            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
