@@ -14,8 +14,11 @@ against the regressor's ceiling; and from the run's stats, D's hinge loss and AD
 last quarter of phase 3, the GAN's training minutes and phase 3's images/s (arms at another batch size or
 epoch count are compared at equal time with these; they are this host's, at its speed of the day).
 
-    python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 1e-4 2e-4]
-        [--seeds 0 1] [--epochs 95] [--precisions auto] [--work weights/learning-rate] [--json out.json]
+    python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
+        [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
+        [--work weights/learning-rate] [--json out.json]
+
+Every setting defaults to the quick preset's (helpers/config.py).
 """
 
 import argparse
@@ -33,8 +36,8 @@ from helpers.training.vae import train_vae
 from machine import machine_facts
 
 QUICK = preset("quick", "gan")
-# A name marks a batch size or D rate other than these, the quick preset's when the first arms ran (2026-12-05),
-# so that an arm's name keeps its meaning when the preset changes.
+# A name marks a batch size, D rate or EMA decay other than these, the quick preset's when the first arms ran
+# (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY = 16, 4e-4, 0.999
 
 
@@ -110,9 +113,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vae", default="weights/quick-benchmark/vae_best.pth",
                         help="the warm start every arm shares (trained with the quick preset, seed 0, if missing)")
-    parser.add_argument("--rates", type=float, nargs="+", default=[1e-4, 2e-4])
+    parser.add_argument("--rates", type=float, nargs="+", default=[QUICK.g_learning_rate])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=95)
+    parser.add_argument("--epochs", type=int, default=QUICK.epochs)
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
     parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
