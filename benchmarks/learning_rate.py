@@ -64,7 +64,9 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 
 
 def _rate(rate: float) -> str:
-    return f"{rate:.0e}".replace("e-0", "e-")  # 2e-4
+    """2e-4, 1.2e-3: two significant digits, so that rates that differ get names that differ."""
+    mantissa, exponent = f"{rate:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
 
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,

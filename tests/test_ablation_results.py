@@ -49,3 +49,13 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
+
+
+def test_arms_at_different_rates_get_different_names(monkeypatch):
+    """An arm is found again by its folder name, so two rates must never share one (1.2e-3 once became 1e-3)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import learning_rate
+
+    assert learning_rate.arm_name(4e-4, 0, d_rate=1.2e-3) != learning_rate.arm_name(4e-4, 0, d_rate=1e-3)
+    assert learning_rate.arm_name(2.5e-4, 0) != learning_rate.arm_name(2e-4, 0)
+    assert learning_rate.arm_name(2e-4, 0, batch_size=32, d_rate=8e-4) == "g_lr_2e-4-s0-b32-d8e-4"
