@@ -121,11 +121,11 @@ def main():
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
     parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
-                        help="D's learning rates; an arm at another rate than 4e-4 gets a -d<rate> suffix")
+                        help=f"D's learning rates; an arm at another than {_rate(NAMED_FROM_D_RATE)} gets a -d<rate> suffix")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
-                        help="an arm at another batch size than 16 gets a -b<size> suffix; the EMA decay is per step")
+                        help=f"an arm at another than {NAMED_FROM_BATCH_SIZE} gets a -b<size> suffix; the EMA decay is per step")
     parser.add_argument("--ema-decays", type=float, nargs="+", default=[QUICK.ema_decay],
-                        help="the EMA generator's decay per step; an arm at another than 0.999 gets an -ema<decay> suffix. "
+                        help=f"the EMA generator's decay per step; an arm at another than {NAMED_FROM_EMA_DECAY:g} gets an -ema<decay> suffix. "
                              "The warm-up (1 + step) / (10 + step) stays below 0.999 for 8,991 steps, so a larger decay "
                              "changes nothing in a shorter run")
     parser.add_argument("--work", default="weights/learning-rate")
@@ -144,8 +144,7 @@ def main():
     arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision, batch, d_rate, ema),
                     split, data, data_config, precision, batch, d_rate, ema)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
-            for precision in args.precisions
-            for batch in args.batch_sizes]
+            for precision in args.precisions for batch in args.batch_sizes]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "

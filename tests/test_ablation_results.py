@@ -31,7 +31,8 @@ def test_every_full_budget_row_is_rerun_by_its_name(monkeypatch):
 
 def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
     """learning_rate.py skips an arm whose folder (arm_name) holds a finished run; a committed arm whose name
-    did not come from its own rates, seed, precision and batch size would be retrained, or worse, read from another arm."""
+    did not come from its own rates, seed, precision, batch size and EMA decay would be retrained, or worse, read from
+    another arm."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import learning_rate
 
@@ -41,7 +42,7 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
         for arm in json.loads(path.read_text())["arms"]:
             # The arms ran on a CPU with native bf16, so "auto" meant bf16 there; fp32 arms were asked for.
             precision = "fp32" if arm.get("bf16") is False else "auto"
-            # Arms from before batch size and D's rate were recorded ran at the preset's.
+            # Arms from before batch size, D's rate and the EMA decay were recorded ran at the values names count from.
             batch = arm.get("batch_size", learning_rate.NAMED_FROM_BATCH_SIZE)
             d_rate = arm.get("d_learning_rate", learning_rate.NAMED_FROM_D_RATE)
             ema = arm.get("ema_decay", learning_rate.NAMED_FROM_EMA_DECAY)
