@@ -30,6 +30,7 @@ import numpy as np
 from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
+from helpers.readings import rate_text
 from helpers.training.gan import train_gan
 from helpers.training.runs import read_config, read_stats
 from helpers.training.vae import train_vae
@@ -63,21 +64,15 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
             "phase3_images_per_second": round(float(np.median(phase3)), 1) if phase3 else None}
 
 
-def _rate(rate: float) -> str:
-    """2e-4, 1.2e-3: two significant digits, so that rates that differ get names that differ."""
-    mantissa, exponent = f"{rate:.1e}".split("e")
-    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
-
-
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY) -> str:
-    name = f"g_lr_{_rate(rate)}-s{seed}"  # g_lr_2e-4-s0
+    name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
     if batch_size != NAMED_FROM_BATCH_SIZE:
         name += f"-b{batch_size}"  # g_lr_2e-4-s0-b32
     if d_rate != NAMED_FROM_D_RATE:
-        name += f"-d{_rate(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
+        name += f"-d{rate_text(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
     if ema_decay != NAMED_FROM_EMA_DECAY:
         name += f"-ema{ema_decay:g}"  # g_lr_4e-4-s0-b32-d8e-4-ema0.9995
     return name
@@ -121,7 +116,7 @@ def main():
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
     parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
-                        help=f"D's learning rates; an arm at another than {_rate(NAMED_FROM_D_RATE)} gets a -d<rate> suffix")
+                        help=f"D's learning rates; an arm at another than {rate_text(NAMED_FROM_D_RATE)} gets a -d<rate> suffix")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
                         help=f"an arm at another than {NAMED_FROM_BATCH_SIZE} gets a -b<size> suffix; the EMA decay is per step")
     parser.add_argument("--ema-decays", type=float, nargs="+", default=[QUICK.ema_decay],

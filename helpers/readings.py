@@ -121,10 +121,17 @@ def read_vae_samples(kl_nats: float, latent_dim: int, prior_spread: float, poste
 # Notebook 03
 
 
+def rate_text(rate: float) -> str:
+    """A learning rate as 2e-4 or 1.2e-3: two significant digits, so that rates that differ read differently
+    (``f"{1.2e-3:.0e}"`` says 1e-03)."""
+    mantissa, exponent = f"{rate:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
 def read_ttur(config) -> str:
     g, d = config.g_learning_rate, config.d_learning_rate
-    relation = f"{d / g:g}x G's rate" if d != g else "the same rate as G"
-    return (f"In this preset G learns at {g:.0e} and D at {d:.0e}: D at {relation}. TTUR (Heusel et al., 2017) means two "
+    relation = f"{d / g:.3g}x G's rate" if d != g else "the same rate as G"
+    return (f"In this preset G learns at {rate_text(g)} and D at {rate_text(d)}: D at {relation}. TTUR (Heusel et al., 2017) means two "
             "time scales, one learning rate per network, chosen so that the pair converges; it does not mean that D is "
             "slower. The original ran D at half G's rate (5e-5 against 1e-4).")
 

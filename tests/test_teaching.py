@@ -410,3 +410,12 @@ def test_adversarial_reading_says_which_side_is_beyond_its_margin():
     text = readings.read_adversarial_game(_history(real=1.3, fake=-0.2))
     assert "real images above +1" in text and "inside the margins" not in text
     assert "D wins outright" in text
+
+
+def test_learning_rates_are_written_with_the_digits_that_tell_them_apart():
+    from helpers.config import GANTrainConfig
+
+    assert [readings.rate_text(rate) for rate in (2e-4, 1.2e-3, 1e-3, 8e-4)] == ["2e-4", "1.2e-3", "1e-3", "8e-4"]
+    text = readings.read_ttur(GANTrainConfig(g_learning_rate=4e-4, d_learning_rate=1.2e-3))
+    assert "G learns at 4e-4 and D at 1.2e-3: D at 3x G's rate" in text  # {1.2e-3:.0e} had printed 1e-03
+    assert "the same rate as G" in readings.read_ttur(GANTrainConfig(g_learning_rate=1e-4, d_learning_rate=1e-4))
