@@ -311,15 +311,18 @@ PRESETS = {
         "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         # 126 epochs, or fewer where they do not fit in 15 minutes of training steps (a 2-core Intel Xeon with AMX,
-        # phase 3 at 174-183 images/s, trained all 126 in 18.6-19.7 min, and the budget fitted 112; a 2-core Zen 3
-        # without bf16, 38-64 images/s at batch 16, would fit about a quarter, by estimate).
-        # Batch 32 with G at 4e-4 and D at 8e-4: the batch-16 step runs 1.28x slower per image (paired, bf16, same
-        # Xeon), so 126 epochs here cost what 98 at batch 16 do; from one VAE, test-split KID 0.053 and 0.051 (seeds 0, 1)
+        # phase 3 at 174-183 images/s, trained all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, 157-170
+        # images/s, 77 and 97; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about a quarter, by estimate).
+        # Batch 32 with G at 4e-4 and D at 8e-4: the batch-16 step runs 1.28x slower per image (paired, bf16, same Xeon),
+        # so 126 epochs here cost what 98 at batch 16 do; from one VAE, test-split KID 0.053 and 0.051 (seeds 0, 1)
         # against batch 16's 0.056 and 0.062 after 95 epochs (G 2e-4, D 4e-4), FID 154 / 146 against 159 / 166
         # (benchmarks/results/learning_rate_batch_32_equal_time_intel_xeon_2026-12-05.json). At equal epochs batch 32
         # was worse (0.062-0.076 after 95). G's rate: 2e-4 at batch 16 beat 1e-4 by 0.026-0.040 (0.056 / 0.062 against
         # 0.082 / 0.102, learning_rate_intel_xeon_2026-12-05.json); the longer reference run keeps batch 16 and 1e-4.
-        "gan": GANTrainConfig(epochs=126, minutes=15, batch_size=32, g_learning_rate=4e-4, d_learning_rate=8e-4,
+        # Then D at 1.2e-3, three times G's rate, beat 8e-4 for both seeds: test KID 0.051 and 0.044 against 0.053 and
+        # 0.051, FID 156 / 142 against 154 / 146, and a lower validation KID at epochs 114 and 126 for both
+        # (learning_rate_batch_32_d_rate_1.2e-3_intel_xeon_2026-12-05.json).
+        "gan": GANTrainConfig(epochs=126, minutes=15, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3,
                               ada_speed_images=20_000, sample_every=5, eval_every=19, eval_fakes=64, eval_reals=128,
                               stats_every=25),
         # The diffusion model gets the GAN's 15 minutes, so notebook 05 compares them at equal wall-clock time on
