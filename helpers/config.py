@@ -311,8 +311,9 @@ PRESETS = {
         "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
         # 126 epochs, or fewer where they do not fit in 15 minutes of training steps (a 2-core Intel Xeon with AMX,
-        # phase 3 at 174-183 images/s, trained all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, 157-170
-        # images/s, 77 and 97; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about a quarter, by estimate).
+        # phase 3 at 174-183 images/s, trained all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, at
+        # 157-170 images/s, it fitted 77 and 97; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about
+        # a quarter, by estimate).
         # Batch 32 with G at 4e-4 and D at 8e-4: the batch-16 step runs 1.28x slower per image (paired, bf16, same Xeon),
         # so 126 epochs here cost what 98 at batch 16 do; from one VAE, test-split KID 0.053 and 0.051 (seeds 0, 1)
         # against batch 16's 0.056 and 0.062 after 95 epochs (G 2e-4, D 4e-4), FID 154 / 146 against 159 / 166

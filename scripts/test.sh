@@ -13,8 +13,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 # The tests save checkpoints in the temporary folder (about 0.7 GB over a run; pytest keeps its last three
-# runs' folders) and in weights/ci. On a full disk torch.save fails deep in a traceback ("file write failed"),
-# test after test, so check the room first and say so in one line.
+# runs' folders; 751 MB on 2026-12-05) and in weights/ci. On a full disk torch.save fails deep in a traceback
+# ("RuntimeError: [enforce fail at inline_container.cc:672] ... unexpected pos"), test after test, so check the
+# room first and say so in one line.
 for folder in "${TMPDIR:-/tmp}" .; do
   free_mb=$(df -Pm "$folder" | awk 'NR == 2 {print $4}')
   if [ "$free_mb" -lt 1500 ]; then
