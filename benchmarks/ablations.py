@@ -37,7 +37,7 @@ RESULTS = Path(__file__).parent / "results"
 FIRST_VERSION_GAN = dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.0, xflip=False)
 DECAY = dict(lr_floor=0.1)  # a cosine decay of both learning rates over the last quarter, to 0.1x
 # Every row here ran 95 epochs (times --budget) at batch 16 with G at 1e-4 and D at 4e-4, the quick preset's settings
-# until 2026-12-05 (since then G at 2e-4, then 126 epochs at batch 32 with G at 4e-4 and D at 8e-4:
+# until 2026-12-05 (since then G at 2e-4, then 126 epochs at batch 32 with G at 4e-4 and D at 8e-4, then 1.2e-3:
 # benchmarks/learning_rate.py); a row's own overrides (the first version's 2e-4) come on top.
 TABLE_GAN = dict(epochs=95, batch_size=16, g_learning_rate=1e-4, d_learning_rate=4e-4)
 
