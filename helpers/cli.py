@@ -122,6 +122,15 @@ def cmd_train_vae(args):
     return 0
 
 
+def _print_budget(run_dir) -> None:
+    """What the time budget did (helpers.readings.read_budget), if the run had one."""
+    from helpers.readings import read_budget
+
+    text = read_budget(run_dir)
+    if text:
+        print(text)
+
+
 def cmd_train_gan(args):
     from helpers.config import preset
     from helpers.models.checkpoint import read_checkpoint
@@ -135,6 +144,7 @@ def cmd_train_gan(args):
                        projection=args.projection, resume=args.resume, test=test)
     if result.finished:
         print(f"run folder: {result.run_dir}\ngenerate with: {result.checkpoints['gen_ema_best']}")
+        _print_budget(result.run_dir)
         return 0
     return 130
 
@@ -151,6 +161,7 @@ def cmd_train_diffusion(args):
                              data_config=data_config, resume=args.resume, test=test)
     if result.finished:
         print(f"run folder: {result.run_dir}\ngenerate with: {result.checkpoint}")
+        _print_budget(result.run_dir)
         return 0
     return 130
 

@@ -136,6 +136,21 @@ def read_ttur(config) -> str:
             "slower. The original ran D at half G's rate (5e-5 against 1e-4).")
 
 
+def read_budget(run_dir) -> str:
+    """What the time budget did in the run at ``run_dir`` (its config.json's ``budget``), or "" without one."""
+    path = Path(run_dir) / "config.json"
+    budget = json.loads(path.read_text()).get("budget") if path.is_file() else None
+    if not budget:
+        return ""
+    text = (f"Time budget: {budget['minutes']:g} minutes of training steps. The probe measured "
+            f"{budget['measured_images_per_second']:g} images/s, so {budget['epochs_fitted']} of {budget['epochs_asked']} epochs")
+    if "epochs_refitted" not in budget:
+        return text + "; the run kept that count."
+    return (text + f". The run re-fits that count after each epoch from its own steps' time (the GAN's in phase 3): its last "
+            f"change, after epoch {budget['refitted_after_epoch']} ({budget['seconds_used'] / 60:.1f} minutes used, steps at "
+            f"{budget['refit_images_per_second']:g} images/s), set it to {budget['epochs_refitted']} epochs.")
+
+
 def read_lpips(run_dir) -> str:
     """Why LPIPS is off in the run at ``run_dir`` (its config.json says), or "" when it ran."""
     from helpers.perceptual import lpips_available, missing_weights_message

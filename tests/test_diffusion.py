@@ -267,9 +267,14 @@ def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_lan
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     real_rate = budget.measured_rate
     measured = []
-    monkeypatch.setattr(budget, "measured_rate", lambda history: measured.append(real_rate(history)) or 1.7)
-    config = preset("ci", "diffusion", epochs=10, minutes=1.0)  # 1.7 images/s: one minute holds 3 epochs of 32
+    monkeypatch.setattr(budget, "measured_rate", lambda history: measured.append(real_rate(history)) or 3.2)
+    ticks = iter(range(10**6))  # the budget's clock: each start() and lap() 20 s apart, so an epoch of 32 takes 20 s
+    monkeypatch.setattr(budget, "now", lambda: 20.0 * next(ticks))
+    config = preset("ci", "diffusion", epochs=10, minutes=1.0)  # 3.2 images/s: one minute holds 6 epochs of 32
     result = train_diffusion(config, diffusion_model_config(64, "ci"), train, val, out_dir=tmp_path, progress=False)
     assert len(measured) == 1 and measured[0] > 0 and result.finished
-    assert json.loads((result.run_dir / "config.json").read_text())["diffusion"]["epochs"] == 3
+    recorded = json.loads((result.run_dir / "config.json").read_text())
+    # the probe fitted 6 epochs, but the steps took twice its time: after 3 epochs the minute was spent
+    assert recorded["budget"]["epochs_fitted"] == 6 and recorded["diffusion"]["epochs"] == 3
+    assert recorded["budget"]["refit_images_per_second"] == 1.6
     assert max(record["step"] for record in result.history if "step" in record) == 3 * 2

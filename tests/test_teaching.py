@@ -279,6 +279,19 @@ def test_ada_figure_draws_p_and_r_t_apart_with_the_target():
     assert any(np.allclose(line.get_ydata(), 0.6) for line in figure.axes[1].get_lines())
 
 
+def test_the_budget_reading_says_what_the_runs_budget_did(tmp_path):
+    assert readings.read_budget(tmp_path) == ""  # no config.json
+    (tmp_path / "config.json").write_text(json.dumps({"budget": None}))
+    assert readings.read_budget(tmp_path) == ""  # a run without a budget
+    probe = {"minutes": 16, "measured_images_per_second": 174.1, "epochs_asked": 126, "epochs_fitted": 97}
+    (tmp_path / "config.json").write_text(json.dumps({"budget": probe}))
+    assert readings.read_budget(tmp_path).endswith("so 97 of 126 epochs; the run kept that count.")
+    refit = {**probe, "epochs_refitted": 104, "refitted_after_epoch": 41, "refit_images_per_second": 181.5,
+             "seconds_used": 372.0}
+    (tmp_path / "config.json").write_text(json.dumps({"budget": refit}))
+    text = readings.read_budget(tmp_path)
+    assert "after epoch 41 (6.2 minutes used, steps at 181.5 images/s)" in text and text.endswith("set it to 104 epochs.")
+
 def test_readings_follow_the_numbers(tmp_path):
     assert "never rose above 0.000" in readings.read_ada(_history(p=0.0), 0.6)
     assert "never rose above 0.005" in readings.read_ada(_history(p=0.005), 0.6)

@@ -394,6 +394,14 @@ def pretend_machine_speed(monkeypatch, images_per_second: float) -> list:
     return measured
 
 
+def pretend_epoch_seconds(monkeypatch, seconds: float) -> None:
+    """Makes every epoch of training steps take ``seconds`` on the budget's clock (BudgetClock)."""
+    from helpers.training import budget
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(budget, "now", lambda: seconds * next(ticks))  # each start() and lap() one tick apart
+
+
 def forbid_timing(monkeypatch):
     from helpers.training import budget
 
@@ -409,6 +417,7 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     _, vae, _ = ci_runs
     measured = pretend_machine_speed(monkeypatch, 1.7)  # images/s: one minute holds 102 images, 3 epochs of 32
+    pretend_epoch_seconds(monkeypatch, 32 / 1.7)  # and the steps themselves run at the probe's rate
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
     assert len(measured) == 1 and measured[0] > 0 and not part.finished
@@ -420,6 +429,53 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
                      resume=part.run_dir)
     assert rest.finished
     assert max(record["step"] for record in rest.history if "step" in record) == 3 * 2
+
+
+@pytest.mark.parametrize("probe_rate, steps_rate, epochs", [(3.2, 1.6, 3), (1.7, 3.2, 6)])
+def test_the_gans_budget_refits_its_epochs_to_what_its_own_steps_take(tiny_landscapes, ci_runs, tmp_path, monkeypatch,
+                                                                       probe_rate, steps_rate, epochs):
+    from helpers.training.budget import BudgetClock
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch; epoch 1 ends in phase 3
+    _, vae, _ = ci_runs
+    pretend_machine_speed(monkeypatch, probe_rate)  # the probe fits 6 epochs (3.2 images/s) or 3 (1.7)
+    pretend_epoch_seconds(monkeypatch, 32 / steps_rate)
+    config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
+    result = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
+    assert result.finished
+    assert max(record["step"] for record in result.history if "step" in record) == epochs * 2
+    recorded = json.loads((result.run_dir / "config.json").read_text())
+    budget = recorded["budget"]
+    assert recorded["gan"]["epochs"] == budget["epochs_refitted"] == epochs
+    assert budget["epochs_fitted"] == (6 if probe_rate == 3.2 else 3)
+    assert budget["refitted_after_epoch"] == BudgetClock.REFIT_AFTER and budget["refit_images_per_second"] == steps_rate
+    assert budget["seconds_used"] <= 60 and f"so {epochs} epochs" in (result.run_dir / "log.txt").read_text()
+    refits = [record["epochs"] for record in result.history if "epochs" in record]
+    assert refits == [epochs]
+
+
+def test_the_budget_clock_counts_only_laps_of_steps_and_forecasts_from_the_timed_ones(monkeypatch):
+    from helpers.training import budget
+
+    pretend_epoch_seconds(monkeypatch, 10.0)
+    clock = budget.BudgetClock(minutes=1.0, seconds_used=5.0)  # resumed: 5 s were spent before
+    clock.lap(images=100, timed=False)  # a warm-up epoch: spends 10 s, says nothing about phase 3's rate
+    for _ in range(budget.BudgetClock.REFIT_AFTER - 1):
+        clock.start()
+        clock.lap(images=50, timed=True)
+    assert clock.seconds_used == 5.0 + 10.0 * budget.BudgetClock.REFIT_AFTER
+    assert clock.epochs_that_fit(epochs_done=3, images_per_epoch=50, most=100) is None  # too few timed laps yet
+    clock.start()
+    clock.lap(images=50, timed=True)  # 45 s used, 15 left, at 5 images/s: 75 images, one more epoch of 50
+    assert clock.images_per_second == 5.0
+    assert clock.epochs_that_fit(epochs_done=4, images_per_epoch=50, most=100) == 5
+    assert clock.epochs_that_fit(epochs_done=4, images_per_epoch=10, most=6) == 6  # never past ``most``
+    clock.start()
+    clock.lap(images=50, timed=True)  # 55 s used
+    clock.start()
+    clock.lap(images=50, timed=True)  # 65 s: over the budget, so the run stops where it is
+    assert clock.epochs_that_fit(epochs_done=6, images_per_epoch=50, most=100) == 6
 
 
 def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, tmp_path,

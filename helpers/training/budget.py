@@ -7,10 +7,20 @@ with every loss on, the slowest, so the estimate errs short; the VAE's and the d
 plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the
 learning-rate decay and the evaluations follow the epochs so chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
 so a resumed run keeps its schedule and anyone can repeat the run with that ``epochs`` and
-``minutes=0``. The budget counts training steps only: sample grids and KID scoring come on top.
+``minutes=0`` (but see the re-fits below). The budget counts training steps only: sample grids and KID scoring come on top.
+
+A host's speed also drifts while a run trains (the 40-step GAN probe was 13% slow, 12% fast and 3%
+fast against its own run's adversarial phase in three runs on one 2-core Intel Xeon), so the GAN and
+the diffusion model re-fit their epochs after every epoch from what their own steps took
+(``BudgetClock``; the GAN from its phase-3 epochs, and never so many that it falls back out of phase
+3): a run then ends within an epoch of its budget. Each change rewrites config.json's ``epochs``
+and ``budget`` and is logged; the seconds used are saved with the training state, so a resumed run
+spends what is left. Since the phase fractions and the LPIPS ramp move a little with each change,
+``epochs`` with ``minutes=0`` repeats such a run only approximately.
 """
 
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +33,7 @@ from helpers.training.runs import read_config
 # of 56; the mean of two records after the first said 49, and the run then used 13 of its 15 minutes.
 PROBE_STEPS = 40
 PROBE_RECORD = 8
+now = time.perf_counter  # BudgetClock's clock (the tests pretend a machine's speed through it)
 
 
 def epochs_within(minutes: float, images_per_second: float, images_per_epoch: int, most: int) -> int:
@@ -80,3 +91,60 @@ def log_budget(log, budget: dict, show: bool) -> None:
     log.log(message)
     if show:
         print(message)
+
+
+class BudgetClock:
+    """Seconds a run has spent in training steps, and the epochs its budget still holds.
+
+    ``lap(images, timed)`` ends a lap of training steps (an epoch: call it before the epoch's sample
+    grid, KID and checkpoint, and ``start()`` after them, so only steps count); laps with ``timed``
+    also measure the rate that ``epochs_that_fit`` forecasts with. ``seconds_used`` goes into the
+    run's saved state, so a resumed run spends only what is left.
+    """
+
+    REFIT_AFTER = 3  # timed laps before the first forecast: one epoch of 1,600 images is too noisy alone
+
+    def __init__(self, minutes: float, seconds_used: float = 0.0):
+        self.minutes, self.seconds_used = minutes, seconds_used
+        self.timed_images, self.timed_seconds, self.timed_laps = 0, 0.0, 0
+        self.start()
+
+    def start(self) -> None:
+        self.started = now()
+
+    def lap(self, images: int, timed: bool) -> None:
+        seconds = now() - self.started
+        self.seconds_used += seconds
+        if timed:
+            self.timed_images += images
+            self.timed_seconds += seconds
+            self.timed_laps += 1
+
+    @property
+    def images_per_second(self) -> float:
+        return self.timed_images / max(self.timed_seconds, 1e-9)
+
+    def epochs_that_fit(self, epochs_done: int, images_per_epoch: int, most: int):
+        """The epoch the run should end at (at most ``most``, and not before ``epochs_done``: 0 seconds left
+        stops the run now) at the rate of the timed laps; None before ``REFIT_AFTER`` of them."""
+        if self.timed_laps < self.REFIT_AFTER:
+            return None
+        seconds_left = max(0.0, self.minutes * 60 - self.seconds_used)
+        more = int(seconds_left * self.images_per_second // images_per_epoch)
+        return max(epochs_done, min(most, epochs_done + more))
+
+    def refit(self, budget: dict, epochs: int, epochs_done: int, images_per_epoch: int, most: int):
+        """The run's budget record with the new count (``epochs_refitted``, and when and at what rate it was
+        set) where ``epochs_that_fit`` differs from the run's ``epochs``; None where it does not."""
+        fitted = self.epochs_that_fit(epochs_done, images_per_epoch, most)
+        if fitted is None or fitted == epochs:
+            return None
+        return {**budget, "epochs_refitted": fitted, "refitted_after_epoch": epochs_done,
+                "refit_images_per_second": round(self.images_per_second, 1), "seconds_used": round(self.seconds_used, 1)}
+
+
+def refit_message(budget: dict) -> str:
+    """The log line of a re-fit (``BudgetClock.refit``'s record)."""
+    return (f"budget: {budget['seconds_used'] / 60:.1f} of {budget['minutes']:g} minutes used after epoch "
+            f"{budget['refitted_after_epoch']}, steps at {budget['refit_images_per_second']:g} images/s, "
+            f"so {budget['epochs_refitted']} epochs")

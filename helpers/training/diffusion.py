@@ -15,7 +15,7 @@ step derived from (seed, step).
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from helpers.image_tensors import save_png, to_tensor
 from helpers.models.checkpoint import save_model
 from helpers.models.unet import UNet
 from helpers.rectified_flow import flow_matching_loss, logit_normal_times
-from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
+from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -111,10 +111,14 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
         run_dir = new_run_dir(out_dir / "runs", f"diffusion-{model_config.image_size}")
         (run_dir / "samples").mkdir()
     log = RunLog(run_dir)
-    log.write_config({"diffusion": to_dict(config), "model": to_dict(model_config),
-                      "data": to_dict(data_config) if data_config else None, "train_images": len(train),
-                      "val_images": len(val), "device": str(device), "bf16": uses_bf16(device, config.precision),
-                      "parameters": sum(p.numel() for p in model.parameters()), "budget": budget})
+
+    def write_config():  # again whenever the budget re-fits the epochs
+        log.write_config({"diffusion": to_dict(config), "model": to_dict(model_config),
+                          "data": to_dict(data_config) if data_config else None, "train_images": len(train),
+                          "val_images": len(val), "device": str(device), "bf16": uses_bf16(device, config.precision),
+                          "parameters": sum(p.numel() for p in model.parameters()), "budget": budget})
+
+    write_config()
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}")
     log_budget(log, budget, progress)
@@ -126,17 +130,23 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     total_steps = config.epochs * steps_per_epoch
     checkpoint = out_dir / CHECKPOINT
     loss_sum, loss_count, clock, step_started = torch.zeros((), device=device), 0, time.time(), step
+    # The time budget's count of seconds in training steps, carried across resumes; None without a budget.
+    budget_clock = None
+    if budget:
+        budget_clock = BudgetClock(budget["minutes"], (state.get("budget_seconds") or 0.0) if resume else 0.0)
 
     def save_state():
         save_run_state(run_dir, {"model": model.state_dict(), "ema": ema.state_dict(),
-                                 "optimizer": optimizer.state_dict(), "step": step})
+                                 "optimizer": optimizer.state_dict(), "step": step,
+                                 "budget_seconds": budget_clock.seconds_used if budget_clock else None})
 
     def save_ema():
         save_model(ema, checkpoint, "diffusion", {"step": step, "epoch": step / steps_per_epoch, "ema": True,
                                                   "run_dir": str(run_dir)})  # evaluate finds split.json here
 
     bar = tqdm(total=total_steps, initial=step, desc="diffusion", disable=not progress, unit="step")
-    stop_at = total_steps if max_steps is None else min(total_steps, step + max_steps)
+    call_limit = float("inf") if max_steps is None else step + max_steps
+    stop_at = min(total_steps, call_limit)
     interrupt = InterruptAtStepBoundary()
     model.train()
     try:
@@ -175,8 +185,19 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
                     loss_sum, loss_count, clock, step_started = torch.zeros((), device=device), 0, time.time(), step
                 if step % steps_per_epoch == 0:
                     finished_epoch = step // steps_per_epoch
-                    record = {"step": step, "epoch_end": finished_epoch,
-                              "val_loss": validation_loss(ema, val.images, val_va, config, device)}
+                    record = {"step": step, "epoch_end": finished_epoch}
+                    if budget_clock is not None:
+                        budget_clock.lap(steps_per_epoch * batch, timed=True)
+                        refitted = budget_clock.refit(budget, config.epochs, finished_epoch, steps_per_epoch * batch,
+                                                      budget["epochs_asked"])
+                        if refitted:
+                            budget, config = refitted, replace(config, epochs=refitted["epochs_refitted"])
+                            total_steps = bar.total = config.epochs * steps_per_epoch
+                            stop_at = min(total_steps, call_limit)
+                            write_config()
+                            log.log(refit_message(budget))
+                            record["epochs"] = config.epochs
+                    record["val_loss"] = validation_loss(ema, val.images, val_va, config, device)
                     if finished_epoch % config.sample_every == 0 or step == total_steps:
                         save_png(va_sample_grid(ema, steps=config.sample_steps),
                                  run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
@@ -185,6 +206,8 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
                     save_state()
                     if on_epoch is not None:
                         on_epoch(record, run_dir)
+                    if budget_clock is not None:
+                        budget_clock.start()  # the validation loss, sample grid and checkpoint above are not training steps
         if interrupt.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:

@@ -33,7 +33,7 @@ from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
-from helpers.training.budget import PROBE_STEPS, fit_to_minutes, log_budget
+from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -218,10 +218,14 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         run_dir = new_run_dir(out_dir / "runs", f"gan-{model_config.image_size}")
         (run_dir / "samples").mkdir()
     log = RunLog(run_dir)
-    log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
-                      "data": to_dict(data_config) if data_config else None, "train_images": len(train),
-                      "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None, "device": str(device),
-                      "bf16": uses_bf16(device, config.precision), "budget": budget})
+
+    def write_config():  # again whenever the budget re-fits the epochs
+        log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
+                          "data": to_dict(data_config) if data_config else None, "train_images": len(train),
+                          "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None,
+                          "device": str(device), "bf16": uses_bf16(device, config.precision), "budget": budget})
+
+    write_config()
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at step {step} on {device}; VAE {vae_path} (epoch {vae_checkpoint['extra'].get('epoch')})")
     log_budget(log, budget, progress)
@@ -240,6 +244,12 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         stats = StepStats({key: torch.tensor(value, device=device) for key, value in state["stats"]["sums"].items()},
                           state["stats"]["counts"])
     step_started, clock = step, time.time()
+    # The time budget's count of seconds in training steps, carried across resumes (a part-epoch before an
+    # interrupt is not counted); None without a budget.
+    budget_clock = None
+    if budget:
+        budget_clock = BudgetClock(budget["minutes"], (state.get("budget_seconds") or 0.0) if resume else 0.0)
+    ramp_end = config.recon_fraction + config.ramp_fraction
 
     def save_state():
         save_run_state(run_dir, {
@@ -247,6 +257,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
             "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
             "step": step, "best_score": best_score, "stats": stats.state(step),
+            "budget_seconds": budget_clock.seconds_used if budget_clock else None,
         })
 
     def clip(module) -> torch.Tensor:
@@ -255,7 +266,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         return torch.nn.utils.clip_grad_norm_(module.parameters(), limit)
 
     bar = tqdm(total=total_steps, initial=step, desc="GAN", disable=not progress, unit="step")
-    stop_at = total_steps if max_steps is None else min(total_steps, step + max_steps)
+    call_limit = float("inf") if max_steps is None else step + max_steps
+    stop_at = min(total_steps, call_limit)
     interrupt = InterruptAtStepBoundary()
     try:
         with interrupt:
@@ -329,6 +341,18 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                 if step % steps_per_epoch == 0:
                     finished_epoch = step // steps_per_epoch
                     epoch_record = {"step": step, "epoch_end": finished_epoch}
+                    if budget_clock is not None:
+                        budget_clock.lap(steps_per_epoch * batch, timed=weights.phase == 3)
+                        # Never so many epochs that this one falls back before phase 3 (step / total_steps >= ramp_end).
+                        most = budget["epochs_asked"] if ramp_end <= 0 else min(budget["epochs_asked"], int(finished_epoch / ramp_end))
+                        refitted = budget_clock.refit(budget, config.epochs, finished_epoch, steps_per_epoch * batch, most)
+                        if refitted:
+                            budget, config = refitted, replace(config, epochs=refitted["epochs_refitted"])
+                            total_steps = bar.total = config.epochs * steps_per_epoch
+                            stop_at = min(total_steps, call_limit)
+                            write_config()
+                            log.log(refit_message(budget))
+                            epoch_record["epochs"] = config.epochs
                     if finished_epoch % config.sample_every == 0 or step == total_steps:
                         save_png(va_sample_grid(generator_ema), run_dir / "samples" / f"va-grid-{finished_epoch:04d}.png")
                     last_epoch = step == total_steps
@@ -346,6 +370,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                         save_state()
                     if on_epoch is not None:
                         on_epoch(epoch_record, run_dir)
+                    if budget_clock is not None:
+                        budget_clock.start()  # the sample grid, KID and checkpoint above are not training steps
         if interrupt.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
