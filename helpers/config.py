@@ -310,10 +310,11 @@ PRESETS = {
         # same test KID after 95 GAN epochs (0.056) and, after 50, 0.083 / 0.084 against 0.099 / 0.073 (seeds 0 / 1).
         "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
-        # 126 epochs, or fewer where they do not fit in 15 minutes of training steps (a 2-core Intel Xeon with AMX,
-        # phase 3 at 174-183 images/s, trained all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, at
-        # 157-170 images/s, it fitted 77 and 97; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about
-        # a quarter, by estimate).
+        # 126 epochs, or fewer where they do not fit in 16 minutes of training steps. With 15 minutes and the probe alone
+        # (before the budget re-fitted during the run), a 2-core Intel Xeon with AMX, phase 3 at 174-183 images/s, trained
+        # all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, at 157-170 images/s, it fitted 77 and 97,
+        # and VAE + GAN took 15.4 and 17.1 min; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about
+        # a quarter, by estimate. Now that the run ends within an epoch of its budget, 16 minutes leave the 20 a margin.
         # Batch 32 with G at 4e-4 and D at 8e-4: the batch-16 step runs 1.28x slower per image (paired, bf16, same Xeon),
         # so 126 epochs here cost what 98 at batch 16 do; from one VAE, test-split KID 0.053 and 0.051 (seeds 0, 1)
         # against batch 16's 0.056 and 0.062 after 95 epochs (G 2e-4, D 4e-4), FID 154 / 146 against 159 / 166
@@ -323,12 +324,12 @@ PRESETS = {
         # Then D at 1.2e-3, three times G's rate, beat 8e-4 for both seeds: test KID 0.051 and 0.044 against 0.053 and
         # 0.051, FID 156 / 142 against 154 / 146, and a lower validation KID at epochs 114 and 126 for both
         # (learning_rate_batch_32_d_rate_1.2e-3_intel_xeon_2026-12-05.json).
-        "gan": GANTrainConfig(epochs=126, minutes=15, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3,
+        "gan": GANTrainConfig(epochs=126, minutes=16, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3,
                               ada_speed_images=20_000, sample_every=5, eval_every=19, eval_fakes=64, eval_reals=128,
                               stats_every=25),
-        # The diffusion model gets the GAN's 15 minutes, so notebook 05 compares them at equal wall-clock time on
+        # The diffusion model gets the GAN's 16 minutes, so notebook 05 compares them at equal wall-clock time on
         # every machine; on the Zen 5 its 85 epochs took 14.4 min.
-        "diffusion": DiffusionTrainConfig(epochs=85, minutes=15, sample_every=17, stats_every=25),
+        "diffusion": DiffusionTrainConfig(epochs=85, minutes=16, sample_every=17, stats_every=25),
         "data_images": 2000,
     },
     # The quick recipe trained longer: the model shipped in weights/reference/. 550 GAN epochs took about 2 hours on a
