@@ -314,7 +314,9 @@ PRESETS = {
         # (before the budget re-fitted during the run), a 2-core Intel Xeon with AMX, phase 3 at 174-183 images/s, trained
         # all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, at 157-170 images/s, it fitted 77 and 97,
         # and VAE + GAN took 15.4 and 17.1 min; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about
-        # a quarter, by estimate. Now that the run ends within an epoch of its budget, 16 minutes leave the 20 a margin.
+        # a quarter, by estimate. Now that the run ends within an epoch of its budget, 16 minutes leave the 20 a margin:
+        # on a slow day for that Xeon (phase 3 at 145-155 images/s) VAE + GAN took 18.5-18.6 min with 87-92 epochs
+        # (benchmarks/results/quick_preset_refit_run_{1,2}_intel_xeon_2026-12-05.json).
         # Batch 32 with G at 4e-4 and D at 8e-4: the batch-16 step runs 1.28x slower per image (paired, bf16, same Xeon),
         # so 126 epochs here cost what 98 at batch 16 do; from one VAE, test-split KID 0.053 and 0.051 (seeds 0, 1)
         # against batch 16's 0.056 and 0.062 after 95 epochs (G 2e-4, D 4e-4), FID 154 / 146 against 159 / 166

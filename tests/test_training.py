@@ -455,6 +455,24 @@ def test_the_gans_budget_refits_its_epochs_to_what_its_own_steps_take(tiny_lands
     assert refits == [epochs]
 
 
+def test_a_resumed_gan_run_spends_only_the_seconds_its_budget_has_left(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+    from helpers.training.budget import BudgetClock
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch; epoch 1 ends in phase 3
+    _, vae, _ = ci_runs
+    monkeypatch.setattr(BudgetClock, "REFIT_AFTER", 1)  # forecast from the first timed epoch on
+    pretend_machine_speed(monkeypatch, 1.7)
+    pretend_epoch_seconds(monkeypatch, 10.0)  # 3.2 images/s: one minute holds 6 epochs of 32
+    config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
+    part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
+    assert json.loads((part.run_dir / "config.json").read_text())["gan"]["epochs"] == 6  # 10 s used, 50 s left: 5 more
+    rest = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None,
+                     resume=part.run_dir)
+    # Had the resumed run forgotten its first 10 s, it would have found room for a 7th epoch.
+    assert rest.finished and max(record["step"] for record in rest.history if "step" in record) == 6 * 2
+
+
 def test_the_budget_clock_counts_only_laps_of_steps_and_forecasts_from_the_timed_ones(monkeypatch):
     from helpers.training import budget
 
