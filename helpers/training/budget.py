@@ -15,8 +15,9 @@ the diffusion model re-fit their epochs after every epoch from what their own st
 (``BudgetClock``; the GAN from its phase-3 epochs, and never so many that it falls back out of phase
 3): a run then ends within an epoch of its budget. Each change rewrites config.json's ``epochs``
 and ``budget`` and is logged; the seconds used are saved with the training state, so a resumed run
-spends what is left. Since the phase fractions and the LPIPS ramp move a little with each change,
-``epochs`` with ``minutes=0`` repeats such a run only approximately.
+spends what is left. Since the GAN's phase fractions and LPIPS ramp, and the diffusion model's
+learning-rate decay, move a little with each change, ``epochs`` with ``minutes=0`` repeats such a
+run only approximately.
 """
 
 import tempfile
