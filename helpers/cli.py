@@ -123,7 +123,7 @@ def cmd_train_vae(args):
 
 
 def _print_budget(run_dir) -> None:
-    """What the time budget did (helpers.readings.read_budget), if the run had one."""
+    """What the time budget did (helpers.readings.read_budget), or that the run had none."""
     from helpers.readings import read_budget
 
     text = read_budget(run_dir)

@@ -137,11 +137,13 @@ def read_ttur(config) -> str:
 
 
 def read_budget(run_dir) -> str:
-    """What the time budget did in the run at ``run_dir`` (its config.json's ``budget``), or "" without one."""
+    """What the time budget did in the run at ``run_dir`` (its config.json's ``budget``); "" without a config.json."""
     path = Path(run_dir) / "config.json"
-    budget = json.loads(path.read_text()).get("budget") if path.is_file() else None
-    if not budget:
+    if not path.is_file():
         return ""
+    budget = json.loads(path.read_text()).get("budget")
+    if not budget:
+        return "No time budget (minutes=0): the run trained the epochs it was asked for."
     text = (f"Time budget: {budget['minutes']:g} minutes of training steps. The probe measured "
             f"{budget['measured_images_per_second']:g} images/s, so {budget['epochs_fitted']} of {budget['epochs_asked']} epochs")
     if "epochs_refitted" not in budget:

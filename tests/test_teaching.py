@@ -282,7 +282,7 @@ def test_ada_figure_draws_p_and_r_t_apart_with_the_target():
 def test_the_budget_reading_says_what_the_runs_budget_did(tmp_path):
     assert readings.read_budget(tmp_path) == ""  # no config.json
     (tmp_path / "config.json").write_text(json.dumps({"budget": None}))
-    assert readings.read_budget(tmp_path) == ""  # a run without a budget
+    assert readings.read_budget(tmp_path).startswith("No time budget")  # a run without one
     probe = {"minutes": 16, "measured_images_per_second": 174.1, "epochs_asked": 126, "epochs_fitted": 97}
     (tmp_path / "config.json").write_text(json.dumps({"budget": probe}))
     assert readings.read_budget(tmp_path).endswith("so 97 of 126 epochs; the run kept that count.")
