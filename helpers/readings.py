@@ -138,10 +138,11 @@ def read_ttur(config) -> str:
 
 def read_budget(run_dir) -> str:
     """What the time budget did in the run at ``run_dir`` (its config.json's ``budget``); "" without a config.json."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
+    from helpers.training.runs import CONFIG_FILE, read_config
+
+    if not (Path(run_dir) / CONFIG_FILE).is_file():
         return ""
-    budget = json.loads(path.read_text()).get("budget")
+    budget = read_config(run_dir).get("budget")
     if not budget:
         return "No time budget (minutes=0): the run trained the epochs it was asked for."
     text = (f"Time budget: {budget['minutes']:g} minutes of training steps. The probe measured "
