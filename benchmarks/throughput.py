@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from helpers.config import model_config_for_size, preset
+from helpers.config import GANTrainConfig, model_config_for_size, preset
 from helpers.data import load_dataset
 from helpers.data.synth import write_dataset
 from helpers.losses import GANLoss
@@ -50,22 +50,27 @@ def flops_per_image(model_config, batch_size: int) -> float:
     return main.get_total_flops() / batch_size
 
 
-def measure(size: int, steps: int, batch_size: int, preset_name: str, precision: str, folder: Path) -> dict:
+def measure(size: int, steps: int, batch_size: int, preset_name: str, precision: str, folder: Path,
+            lpips_model=None) -> dict:
+    """Phase-3 images/s of the real training loop; with ``lpips_model``, LPIPS at the original's weight (the full
+    preset's) from the first step."""
     data = load_dataset(folder / "images", labels=folder / "labels.csv", size=size, progress=False)
     train, val, _ = data.split()
     model_config = model_config_for_size(size, preset_name)
     vae_path = save_model(VAE(model_config), folder / f"vae-{size}.pth", "vae")
     config = preset(preset_name, "gan", recon_fraction=0.0, ramp_fraction=0.0, eval_every=0, sample_every=10**6,
                     checkpoint_every=10**6, stats_every=steps // 4, batch_size=batch_size, epochs=10**3,
-                    precision=precision)
+                    precision=precision, lpips_start=0.0, lpips_full=0.0,
+                    lpips_weight=GANTrainConfig.lpips_weight if lpips_model is not None else 0.0)
     started = time.time()
     result = train_gan(config, train, val, vae_path, out_dir=folder / f"out-{size}-{precision}", progress=False,
-                       lpips_model=None, max_steps=steps)
+                       lpips_model=lpips_model, max_steps=steps)
     wall = time.time() - started
     rates = [r["images_per_second"] for r in result.history if "images_per_second" in r]
     return {"size": size, "precision": precision, "batch_size": batch_size, "steps": steps,
             "images_per_second": round(sum(rates[1:]) / max(1, len(rates[1:])), 1),
-            "images_per_second_wall": round(steps * batch_size / wall, 1), "r1_every": config.r1_interval}
+            "images_per_second_wall": round(steps * batch_size / wall, 1), "r1_every": config.r1_interval,
+            "lpips_term_ran": any(r.get("lpips", 0) > 0 for r in result.history)}
 
 
 def median_run(runs: list) -> dict:

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from helpers.config import PRESETS
 from helpers.data.labels import LabelError
 
 
@@ -54,8 +55,10 @@ def _add_training_arguments(parser, size: bool):
     if size:
         parser.add_argument("--size", type=int, choices=[64, 128], default=64)
     parser.add_argument("--epochs", type=int, help="train this many epochs (turns the preset's --minutes budget off)")
-    parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes of training steps on "
-                                                      "this machine (quick: VAE 3, GAN and diffusion 15); 0 trains --epochs")
+    quick = {part: PRESETS["quick"][part].minutes for part in ("vae", "gan", "diffusion")}
+    parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes of training steps on this "
+                                                      f"machine (quick: VAE {quick['vae']:g}, GAN {quick['gan']:g}, "
+                                                      f"diffusion {quick['diffusion']:g}); 0 trains --epochs")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
     parser.add_argument("--resume", help="run folder of an interrupted run")

@@ -3,6 +3,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 
+from helpers.config import GANTrainConfig
 from helpers.generate import generate, va_grid_ratings
 from helpers.image_tensors import grid
 
@@ -169,6 +170,8 @@ def phase_schedule_figure(config, lpips_note: str = None):
 
     from helpers.training.schedule import learning_rate_scale, phase_weights
 
+    if config.lpips_weight <= 0:
+        lpips_note = None  # whether AlexNet's weights are here does not matter to a run without the term
     progress = np.linspace(0, 1, 2001)
     weights = [phase_weights(p, config.recon_fraction, config.ramp_fraction, config.lpips_start,
                              config.lpips_full, config.lpips_weight) for p in progress]
@@ -184,9 +187,19 @@ def phase_schedule_figure(config, lpips_note: str = None):
                 title=f"phases (zoom: first {zoom:.0%} of the run)")
     axes[0].legend(fontsize=8, loc="center right")
     lpips = [w.lpips for w in weights]
-    axes[1].plot(progress, lpips, color="tab:green", ls="--" if lpips_note else "-")
-    axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(0, 1.15 * max(config.lpips_weight, 1e-12)),
-                title=f"LPIPS weight: 0 until {config.lpips_start:.0%}, {config.lpips_weight:g} from {config.lpips_full:.0%}")
+    if config.lpips_weight <= 0:  # the preset leaves LPIPS out: draw the original's schedule (the full preset's) to compare
+        original = GANTrainConfig()
+        axes[1].plot(progress, [phase_weights(p, lpips_start=original.lpips_start, lpips_full=original.lpips_full,
+                                              lpips_weight=original.lpips_weight).lpips for p in progress],
+                     color="grey", ls=":", label="the original's (preset full)")
+        axes[1].plot(progress, lpips, color="tab:green", label="this preset: 0")
+        axes[1].legend(fontsize=8, loc="center right")
+        axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(-0.05 * original.lpips_weight, 1.15 * original.lpips_weight),
+                    title="LPIPS weight: off in this preset (lpips_weight 0)")
+    else:
+        axes[1].plot(progress, lpips, color="tab:green", ls="--" if lpips_note else "-")
+        axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(0, 1.15 * config.lpips_weight),
+                    title=f"LPIPS weight: 0 until {config.lpips_start:.0%}, {config.lpips_weight:g} from {config.lpips_full:.0%}")
     if lpips_note:
         axes[1].text(0.5, 0.45, "scheduled, but NOT used on this machine:\nLPIPS cannot be loaded (note below)", color="crimson",
                      ha="center", va="center", transform=axes[1].transAxes, fontsize=9)

@@ -157,10 +157,15 @@ def read_budget(run_dir) -> str:
 def read_lpips(run_dir) -> str:
     """Why LPIPS is off in the run at ``run_dir`` (its config.json says), or "" when it ran."""
     from helpers.perceptual import lpips_available, missing_weights_message
+    from helpers.training.runs import CONFIG_FILE, read_config
 
-    path = Path(run_dir) / "config.json"
-    if not path.is_file() or json.loads(path.read_text()).get("lpips", True):
+    if not (Path(run_dir) / CONFIG_FILE).is_file():
         return ""
+    config = read_config(run_dir)
+    if config.get("lpips", True):
+        return ""
+    if config.get("gan", {}).get("lpips_weight", 1) <= 0:
+        return "This run trains without LPIPS: its preset's lpips_weight is 0 (notebook 03 says why)."
     reason = missing_weights_message() if not lpips_available() else "LPIPS could not be loaded."
     return ("LPIPS is OFF in this run: its scheduled weight multiplies nothing, and the logged `lpips` values stay at 0. "
             + reason)

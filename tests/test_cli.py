@@ -79,3 +79,13 @@ def test_train_vae_reports_a_missing_label_file(tiny_folder, tmp_path, capsys):
     code = main(["train-vae", "--images", str(tiny_folder / "images"), "--labels", str(tmp_path / "none.csv"),
                  "--preset", "ci", "--out", str(tmp_path)])
     assert code == 2 and "label file not found" in capsys.readouterr().err
+
+
+def test_the_minutes_help_names_the_quick_presets_budgets(capsys):
+    from helpers.config import PRESETS
+
+    with pytest.raises(SystemExit):
+        main(["train-gan", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    budgets = {part: PRESETS["quick"][part].minutes for part in ("vae", "gan", "diffusion")}
+    assert f"(quick: VAE {budgets['vae']:g}, GAN {budgets['gan']:g}, diffusion {budgets['diffusion']:g})" in help_text

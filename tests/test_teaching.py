@@ -271,6 +271,11 @@ def test_schedule_figure_gives_lpips_its_own_axis_and_the_offline_note():
     rates = figure.axes[2].get_lines()[0].get_ydata()
     assert "cosine decay from 75% to 0.1x" in figure.axes[2].get_title()
     assert rates[0] == pytest.approx(decayed.g_learning_rate) and rates[-1] == pytest.approx(decayed.g_learning_rate * 0.1)
+    without = GANTrainConfig(lpips_weight=0.0)
+    figure = plotting.phase_schedule_figure(without, lpips_note="LPIPS weights missing here")
+    assert "off in this preset" in figure.axes[1].get_title() and not figure.texts  # no note about weights it never needs
+    this_preset, original = (line.get_ydata() for line in figure.axes[1].get_lines()[::-1])
+    assert this_preset.max() == 0 and original.max() == pytest.approx(config.lpips_weight)
 
 
 def test_ada_figure_draws_p_and_r_t_apart_with_the_target():

@@ -293,6 +293,31 @@ def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path
         train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
 
 
+def test_a_preset_without_the_lpips_term_never_loads_alexnet(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+    from helpers import readings
+    from helpers.perceptual import PerceptualWeightsMissing
+    from helpers.training import gan
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    loads = []
+
+    def missing():
+        loads.append(1)
+        raise PerceptualWeightsMissing("no AlexNet here")
+
+    monkeypatch.setattr(gan, "load_lpips", missing)
+    without = gan.train_gan(preset("ci", "gan", eval_every=0, lpips_weight=0.0), train, val, vae.best_path,
+                            out_dir=tmp_path / "without", progress=False, max_steps=2)
+    assert loads == []
+    assert "lpips_weight is 0" in readings.read_lpips(without.run_dir)
+    with pytest.warns(UserWarning, match="without the LPIPS term"):
+        scheduled = gan.train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path,
+                                  out_dir=tmp_path / "scheduled", progress=False, max_steps=2)
+    assert loads == [1]
+    assert "LPIPS is OFF" in readings.read_lpips(scheduled.run_dir)
+
+
 def test_r1_under_bf16_autocast_sees_the_weights_of_the_d_step_before_it(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
     """autocast keeps a bf16 copy of each weight until its block ends: R1 run in the block of the D step
     before it would score the reals with D's weights from before that step."""

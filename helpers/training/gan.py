@@ -156,13 +156,16 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
 
     ``max_steps`` stops after that many steps in this call (resumable); ``on_epoch(record,
     run_dir)`` is called after each epoch; ``d_settings`` overrides D's settings of the
-    VAE's model config (``DISCRIMINATOR_SETTINGS``); ``lpips_model="auto"`` loads LPIPS-AlexNet if its
-    weights are present, else trains without the LPIPS term and says so. ``test`` (never trained
-    on) is only recorded: its names go to the run's ``split.json``.
+    VAE's model config (``DISCRIMINATOR_SETTINGS``); ``lpips_model="auto"`` loads LPIPS-AlexNet when
+    ``config.lpips_weight`` > 0 and its weights are present, else trains without the LPIPS term (saying so
+    when it is the weights that are missing). ``test`` (never trained on) is only recorded: its names go
+    to the run's ``split.json``.
     """
     out_dir = Path(out_dir)
     device = pick_device(config.device)
     keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
+    if lpips_model == "auto" and config.lpips_weight <= 0:
+        lpips_model = None  # the preset trains without the LPIPS term: no AlexNet to load, nothing to warn about
     if lpips_model == "auto":
         try:
             lpips_model = load_lpips().to(device)
@@ -222,7 +225,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     def write_config():  # again whenever the budget re-fits the epochs
         log.write_config({"gan": to_dict(config), "model": to_dict(model_config), "vae": str(vae_path),
                           "data": to_dict(data_config) if data_config else None, "train_images": len(train),
-                          "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None,
+                          "val_images": len(val), "ada": use_ada, "lpips": lpips_model is not None and config.lpips_weight > 0,
                           "device": str(device), "bf16": uses_bf16(device, config.precision), "budget": budget})
 
     write_config()
