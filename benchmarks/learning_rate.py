@@ -4,8 +4,11 @@ adds arms trained in fp32 (``g_lr_<rate>-s<seed>-fp32``) beside the machine's de
 autocast where the CPU runs it natively), to measure what CPU bf16 does to the result; ``--batch-sizes 16 32``
 arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
 per image, does to the result at equal epochs, or with more ``--epochs`` at equal time; ``--d-rates`` D's learning
-rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``). Arms default to the
-preset's batch size, D rate and EMA decay.
+rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``); ``--d-channels`` D's
+widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``). Arms default to the preset's batch size, D rate, EMA decay and
+D widths. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
+the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms that run at different
+speeds on this host are compared at equal time.
 
 Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
 once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
@@ -16,7 +19,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
-        [--work weights/learning-rate] [--json out.json]
+        [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's (helpers/config.py).
 """
@@ -37,6 +40,7 @@ from helpers.training.vae import train_vae
 from machine import machine_facts
 
 QUICK = preset("quick", "gan")
+QUICK_D_CHANNELS = tuple(model_config_for_size(64, "quick").d_channels)
 # A name marks a batch size, D rate or EMA decay other than these, the quick preset's when the first arms ran
 # (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY = 16, 4e-4, 0.999
@@ -65,7 +69,8 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
-             d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY) -> str:
+             d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
+             minutes: float = 0) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -75,27 +80,33 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-d{rate_text(d_rate)}"  # g_lr_4e-4-s0-b32-d8e-4
     if ema_decay != NAMED_FROM_EMA_DECAY:
         name += f"-ema{ema_decay:g}"  # g_lr_4e-4-s0-b32-d8e-4-ema0.9995
+    if d_channels and tuple(d_channels) != QUICK_D_CHANNELS:
+        name += "-dc" + "-".join(str(width) for width in d_channels)  # g_lr_4e-4-s0-b32-d1.2e-3-dc24-48-96-192
+    if minutes:
+        name += f"-m{minutes:g}"  # ...-m16
     return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
-            ema_decay: float = QUICK.ema_decay) -> dict:
+            ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
-        train_gan(preset("quick", "gan", epochs=epochs, minutes=0, g_learning_rate=rate, seed=seed, precision=precision,
+        train_gan(preset("quick", "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
                          batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
-                  progress=False, resume=runs[-1] if runs else None)
+                  progress=False, resume=runs[-1] if runs else None,
+                  d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
     if not (out / "metrics.json").is_file():
         evaluate_checkpoint(out / "progressive_gen_ema_best.pth", data, data_config, out=out / "metrics.json",
                             progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
     realism, control = metrics["realism"], metrics["va_control"]
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
-    bf16 = read_config(run)["bf16"]
-    return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": epochs,
-            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "bf16": bf16,
+    run_config = read_config(run)
+    return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
+            "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
+            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "bf16": run_config["bf16"],
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
             "valence_spearman": round(control["valence_spearman"], 3),
@@ -123,6 +134,11 @@ def main():
                         help=f"the EMA generator's decay per step; an arm at another than {NAMED_FROM_EMA_DECAY:g} gets an -ema<decay> suffix. "
                              "The warm-up (1 + step) / (10 + step) stays below 0.999 for 8,991 steps, so a larger decay "
                              "changes nothing in a shorter run")
+    parser.add_argument("--d-channels", nargs="+", default=[",".join(map(str, QUICK_D_CHANNELS))],
+                        help="D's widths, comma-separated, one per arm; an arm with other than the quick model's gets a -dc suffix")
+    parser.add_argument("--minutes", type=float, default=0,
+                        help="train each arm for this many minutes of steps (at most --epochs epochs; -m<minutes> suffix); "
+                             "0: exactly --epochs epochs")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -136,12 +152,14 @@ def main():
                         split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
                         progress=False)
         vae_path = vae.best_path
-    arms = [run_arm(rate, seed, args.epochs, vae_path, work / arm_name(rate, seed, precision, batch, d_rate, ema),
-                    split, data, data_config, precision, batch, d_rate, ema)
+    d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
+    arms = [run_arm(rate, seed, args.epochs, vae_path,
+                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes),
+                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
-            for precision in args.precisions for batch in args.batch_sizes]
+            for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths]
     for arm in arms:
-        print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
+        print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}  {arm['gan_minutes']} min")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE

@@ -46,7 +46,10 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             batch = arm.get("batch_size", learning_rate.NAMED_FROM_BATCH_SIZE)
             d_rate = arm.get("d_learning_rate", learning_rate.NAMED_FROM_D_RATE)
             ema = arm.get("ema_decay", learning_rate.NAMED_FROM_EMA_DECAY)
-            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema), \
+            # Arms from before D's widths and the time budget were recorded had the quick model's D and fixed epochs.
+            d_channels, minutes = arm.get("d_channels"), arm.get("minutes", 0)
+            assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
+                                                        d_channels, minutes), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -60,3 +63,6 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 0, d_rate=1.2e-3) != learning_rate.arm_name(4e-4, 0, d_rate=1e-3)
     assert learning_rate.arm_name(2.5e-4, 0) != learning_rate.arm_name(2e-4, 0)
     assert learning_rate.arm_name(2e-4, 0, batch_size=32, d_rate=8e-4) == "g_lr_2e-4-s0-b32-d8e-4"
+    quick_d = learning_rate.QUICK_D_CHANNELS
+    assert learning_rate.arm_name(4e-4, 0, d_channels=quick_d) == learning_rate.arm_name(4e-4, 0)
+    assert learning_rate.arm_name(4e-4, 0, d_channels=(24, 48, 96, 192), minutes=16) == "g_lr_4e-4-s0-dc24-48-96-192-m16"
