@@ -254,7 +254,8 @@ class GANTrainConfig:
     va_sensitivity_weight: float = 0.3
     va_sensitivity_margin: float = 0.4
     # Warmed up as (1 + step) / (10 + step) (training/ema.py), which stays below 0.999 for the first 8,991 steps: a quick
-    # run (5,600-6,300 steps at batch 32) never reaches it, and its EMA averages about the last tenth of the run.
+    # run (3,700-4,800 steps at batch 32 in its 16 minutes on the 2-core Intel Xeon; 6,300 for all 126 epochs) never
+    # reaches it, and its EMA averages about the last tenth of the run.
     ema_decay: float = 0.999
     ada: str = "auto"  # "auto" (on for sets under 5,000 images), "on" or "off"
     ada_target: float = 0.6
