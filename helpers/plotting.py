@@ -194,12 +194,13 @@ def phase_schedule_figure(config, lpips_note: str = None):
                      color="grey", ls=":", label="the original's (preset full)")
         axes[1].plot(progress, lpips, color="tab:green", label="this preset: 0")
         axes[1].legend(fontsize=8, loc="center right")
-        axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(-0.05 * original.lpips_weight, 1.15 * original.lpips_weight),
+        axes[1].set(ylim=(-0.05 * original.lpips_weight, 1.15 * original.lpips_weight),
                     title="LPIPS weight: off in this preset (lpips_weight 0)")
     else:
         axes[1].plot(progress, lpips, color="tab:green", ls="--" if lpips_note else "-")
-        axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight", ylim=(0, 1.15 * config.lpips_weight),
+        axes[1].set(ylim=(0, 1.15 * config.lpips_weight),
                     title=f"LPIPS weight: 0 until {config.lpips_start:.0%}, {config.lpips_weight:g} from {config.lpips_full:.0%}")
+    axes[1].set(xlabel="fraction of the run", ylabel="LPIPS weight")
     if lpips_note:
         axes[1].text(0.5, 0.45, "scheduled, but NOT used on this machine:\nLPIPS cannot be loaded (note below)", color="crimson",
                      ha="center", va="center", transform=axes[1].transAxes, fontsize=9)
