@@ -5,8 +5,9 @@ autocast where the CPU runs it natively), to measure what CPU bf16 does to the r
 arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larger batch, which runs faster
 per image, does to the result at equal epochs, or with more ``--epochs`` at equal time; ``--d-rates`` D's learning
 rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``); ``--d-channels`` D's
-widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``). Arms default to the preset's batch size, D rate, EMA decay and
-D widths. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
+widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
+(``-clip<norm>``, 0: not clipped). Arms default to the preset's batch size, D rate, EMA decay, D widths and gradient
+clipping. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
 the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms that run at different
 speeds on this host are compared at equal time.
 
@@ -19,13 +20,14 @@ epoch count are compared at equal time with these; they are this host's, at its 
 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
-        [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--work weights/learning-rate] [--json out.json]
+        [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's (helpers/config.py).
 """
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +43,14 @@ from machine import machine_facts
 
 QUICK = preset("quick", "gan")
 QUICK_D_CHANNELS = tuple(model_config_for_size(64, "quick").d_channels)
-# A name marks a batch size, D rate or EMA decay other than these, the quick preset's when the first arms ran
-# (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
-NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY = 16, 4e-4, 0.999
+# A name marks a batch size, D rate, EMA decay or gradient clip other than these, the quick preset's when the first
+# arms ran (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
+NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
+
+
+def finite_or_none(value: float):
+    """JSON has no NaN: an undefined number (a rank correlation of constant predictions) is written as null."""
+    return value if math.isfinite(value) else None
 
 
 def last_quarter(run_dir: Path) -> dict:
@@ -70,7 +77,7 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
-             minutes: float = 0) -> str:
+             minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -84,16 +91,19 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += "-dc" + "-".join(str(width) for width in d_channels)  # g_lr_4e-4-s0-b32-d1.2e-3-dc24-48-96-192
     if minutes:
         name += f"-m{minutes:g}"  # ...-m16
+    if grad_clip != NAMED_FROM_GRAD_CLIP:
+        name += f"-clip{grad_clip:g}"  # ...-clip0
     return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
-            ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0) -> dict:
+            ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
+            grad_clip: float = QUICK.grad_clip) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset("quick", "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
-                         batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay),
+                         batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
                   d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
@@ -106,11 +116,12 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     run_config = read_config(run)
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
-            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "bf16": run_config["bf16"],
+            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip, "bf16": run_config["bf16"],
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
-            "valence_spearman": round(control["valence_spearman"], 3),
-            "arousal_spearman": round(control["arousal_spearman"], 3),
+            # null where the regressor read one value off every image (a generator collapsed to one flat colour)
+            "valence_spearman": finite_or_none(round(control["valence_spearman"], 3)),
+            "arousal_spearman": finite_or_none(round(control["arousal_spearman"], 3)),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],
@@ -139,6 +150,9 @@ def main():
     parser.add_argument("--minutes", type=float, default=0,
                         help="train each arm for this many minutes of steps (at most --epochs epochs; -m<minutes> suffix); "
                              "0: exactly --epochs epochs")
+    parser.add_argument("--grad-clips", type=float, nargs="+", default=[QUICK.grad_clip],
+                        help=f"the norm G's and D's gradients are clipped to (0: not clipped; R1 steps never are); an arm at "
+                             f"another than {NAMED_FROM_GRAD_CLIP:g} gets a -clip<norm> suffix")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -154,13 +168,14 @@ def main():
         vae_path = vae.best_path
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
-                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes),
-                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes)
+                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip),
+                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
-            for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths]
+            for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
+            for clip in args.grad_clips]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
-              f"V {arm['valence_spearman']:.2f}  A {arm['arousal_spearman']:.2f}  D hinge {arm['d_hinge']:.2f}  "
+              f"V {arm['valence_spearman'] or float('nan'):.2f}  A {arm['arousal_spearman'] or float('nan'):.2f}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}  {arm['gan_minutes']} min")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE
     print(json.dumps(result, indent=2))

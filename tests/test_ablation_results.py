@@ -48,8 +48,9 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             ema = arm.get("ema_decay", learning_rate.NAMED_FROM_EMA_DECAY)
             # Arms from before D's widths and the time budget were recorded had the quick model's D and fixed epochs.
             d_channels, minutes = arm.get("d_channels"), arm.get("minutes", 0)
+            grad_clip = arm.get("grad_clip", learning_rate.NAMED_FROM_GRAD_CLIP)  # recorded from 2026-12-06 on
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
-                                                        d_channels, minutes), \
+                                                        d_channels, minutes, grad_clip), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -66,3 +67,5 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     quick_d = learning_rate.QUICK_D_CHANNELS
     assert learning_rate.arm_name(4e-4, 0, d_channels=quick_d) == learning_rate.arm_name(4e-4, 0)
     assert learning_rate.arm_name(4e-4, 0, d_channels=(24, 48, 96, 192), minutes=16) == "g_lr_4e-4-s0-dc24-48-96-192-m16"
+    assert learning_rate.arm_name(4e-4, 0, grad_clip=1.0) == learning_rate.arm_name(4e-4, 0)
+    assert learning_rate.arm_name(4e-4, 1, grad_clip=0) == "g_lr_4e-4-s1-clip0"
