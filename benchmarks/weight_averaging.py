@@ -44,10 +44,10 @@ from helpers.training.ema import ema_decay
 from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.run_state import STATE_FILE
 from helpers.training.runs import load_split, read_config
+from helpers.training.vae import train_vae
 from learning_rate import last_quarter, training_time
 from machine import machine_facts
 
-QUICK = preset("quick", "gan")
 POWER_WIDTHS = (0.05, 0.10, 0.15, 0.25)
 CONTINUED_WINDOWS = (10, 25, 50, 100)  # epochs in the uniform averages of a continued run
 
@@ -79,7 +79,7 @@ def power_weights(epochs: int, width: float) -> np.ndarray:
 def run_ema_weights(epochs: int, steps_per_epoch: int, decay: float) -> np.ndarray:
     """The run's per-step EMA as weights on its steps, summed per epoch. update_ema(step=s) mixes in the weights after
     step s with 1 - beta_s; every later step multiplies that share by its beta. The initial weights' share (the
-    product of all betas) is below 1e-20 after a few hundred steps and is left out."""
+    product of all betas) is below 1e-15 after 200 steps and is left out."""
     steps = epochs * steps_per_epoch
     betas = np.array([ema_decay(s, decay) for s in range(steps)])
     later = np.concatenate([np.cumsum(np.log(betas)[::-1])[::-1][1:], [0.0]])  # sum of log beta over steps after s
@@ -204,13 +204,12 @@ def main():
     data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
     split = data.split(data_config)
     work, vae_path = Path(args.work), Path(args.vae)
-    if not vae_path.is_file():
-        from helpers.training.vae import train_vae
-        vae_path = train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"), split[0], split[1],
-                             out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
     if args.continue_run:
         runs = [continue_run(Path(args.continue_run), args.extra_epochs, work / "continued", data, data_config)]
     else:
+        if not vae_path.is_file():
+            vae_path = train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"), split[0], split[1],
+                                 out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
         runs = [{"seed": seed, **run_seed(seed, args.epochs, vae_path, work / f"s{seed}", split, data, data_config)}
                 for seed in args.seeds]
     for result in runs:
