@@ -128,6 +128,23 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             **last_quarter(run), **training_time(run, batch_size), "run_dir": str(run)}
 
 
+def default_data():
+    """(the default dataset at 64 px, its data config, its train/val/test split), as every arm uses them."""
+    folder = ensure_default_dataset(2000, progress=False)
+    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=64)
+    data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
+    return data, data_config, data.split(data_config)
+
+
+def shared_vae(vae_path: Path, work: Path, split, data_config) -> Path:
+    """The warm start the arms share: ``vae_path``, or where it is missing a quick-preset VAE (seed 0) trained into
+    ``<work>/vae``."""
+    if vae_path.is_file():
+        return vae_path
+    return train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"), split[0], split[1],
+                     out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vae", default="weights/quick-benchmark/vae_best.pth",
@@ -156,16 +173,9 @@ def main():
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
-    folder = ensure_default_dataset(2000, progress=False)
-    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=64)
-    data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
-    split = data.split(data_config)
-    work, vae_path = Path(args.work), Path(args.vae)
-    if not vae_path.is_file():
-        vae = train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"),
-                        split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2],
-                        progress=False)
-        vae_path = vae.best_path
+    data, data_config, split = default_data()
+    work = Path(args.work)
+    vae_path = shared_vae(Path(args.vae), work, split, data_config)
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip),

@@ -36,16 +36,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers.config import DataConfig, GANTrainConfig, from_dict, model_config_for_size, preset
-from helpers.data import Split, ensure_default_dataset, load_dataset
+from helpers.config import GANTrainConfig, from_dict, preset
+from helpers.data import Split
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.models.checkpoint import load_model, save_model
 from helpers.training.ema import ema_decay
 from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.run_state import STATE_FILE
 from helpers.training.runs import load_split, read_config
-from helpers.training.vae import train_vae
-from learning_rate import last_quarter, training_time
+from learning_rate import default_data, last_quarter, shared_vae, training_time
 from machine import machine_facts
 
 POWER_WIDTHS = (0.05, 0.10, 0.15, 0.25)
@@ -199,17 +198,12 @@ def main():
     parser.add_argument("--work", default="weights/weight-averaging")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
-    folder = ensure_default_dataset(2000, progress=False)
-    data_config = DataConfig(images=str(folder / "images"), labels=str(folder / "labels.csv"), size=64)
-    data = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False)
-    split = data.split(data_config)
-    work, vae_path = Path(args.work), Path(args.vae)
+    data, data_config, split = default_data()
+    work = Path(args.work)
     if args.continue_run:
         runs = [continue_run(Path(args.continue_run), args.extra_epochs, work / "continued", data, data_config)]
     else:
-        if not vae_path.is_file():
-            vae_path = train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"), split[0], split[1],
-                                 out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
+        vae_path = shared_vae(Path(args.vae), work, split, data_config)
         runs = [{"seed": seed, **run_seed(seed, args.epochs, vae_path, work / f"s{seed}", split, data, data_config)}
                 for seed in args.seeds]
     for result in runs:
