@@ -222,7 +222,7 @@ class GANTrainConfig:
     adam_betas: tuple = (0.0, 0.99)
     # The original's clip of G's and D's gradient norms (not R1's step). The quick recipe without it (benchmarks/README.md,
     # ninth session) blew up within 450 steps for both seeds tried: D's gradient norm from about 8 to thousands and more,
-    # ADA's p at its cap, and G's images one flat colour by epoch 40.
+    # ADA's p at its cap, and by epoch 10 G drew saturated flat colours, the same for every z and VA.
     grad_clip: float = 1.0
     # A cosine decay of both learning rates from lr_decay_start down to lr_floor times the base rates
     # (schedule.learning_rate_scale); lr_floor 1 keeps them constant, the default: the EMA already averages
