@@ -27,7 +27,6 @@ Every setting defaults to the quick preset's (helpers/config.py).
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ import numpy as np
 from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
+from helpers.metrics.evaluate import finite_or_none
 from helpers.readings import rate_text
 from helpers.training.gan import train_gan
 from helpers.training.runs import read_config, read_stats
@@ -48,9 +48,9 @@ QUICK_D_CHANNELS = tuple(model_config_for_size(64, "quick").d_channels)
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
 
 
-def finite_or_none(value: float):
-    """JSON has no NaN: an undefined number (a rank correlation of constant predictions) is written as null."""
-    return value if math.isfinite(value) else None
+def two_places(value) -> str:
+    """A correlation for the printed table; "n/a" where it is undefined (null)."""
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def last_quarter(run_dir: Path) -> dict:
@@ -119,7 +119,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip, "bf16": run_config["bf16"],
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
-            # null where the regressor read one value off every image (a generator collapsed to one flat colour)
+            # null (JSON has no NaN) where the regressor read one value off every image: a generator collapsed to one colour
             "valence_spearman": finite_or_none(round(control["valence_spearman"], 3)),
             "arousal_spearman": finite_or_none(round(control["arousal_spearman"], 3)),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
@@ -185,7 +185,7 @@ def main():
             for clip in args.grad_clips]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
-              f"V {arm['valence_spearman'] or float('nan'):.2f}  A {arm['arousal_spearman'] or float('nan'):.2f}  D hinge {arm['d_hinge']:.2f}  "
+              f"V {two_places(arm['valence_spearman'])}  A {two_places(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}  {arm['gan_minutes']} min")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE
     print(json.dumps(result, indent=2))

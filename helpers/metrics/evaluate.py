@@ -101,13 +101,13 @@ def _seeds(seed: int, block: str, count: int) -> np.ndarray:
     return seed * 10_000_000 + SEED_BLOCKS[block] + np.arange(count, dtype=np.int64)
 
 
-def _finite_or_none(value: float) -> float | None:
+def finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
 def _json_grid(array: np.ndarray) -> list:
     """A 2-D array as nested lists, NaN as None (JSON has no NaN)."""
-    return [[_finite_or_none(value) for value in row] for row in np.asarray(array, dtype=np.float64)]
+    return [[finite_or_none(value) for value in row] for row in np.asarray(array, dtype=np.float64)]
 
 
 def _va_agreement(predicted_valence, predicted_arousal, valence, arousal) -> dict:
@@ -228,14 +228,14 @@ def evaluate(
     model_kid = kid(fake_features, real_features, floor["kid_subset_size"], kid_subsets, seed)
     metrics["realism"] = {
         "kid_mean": model_kid.mean,
-        "kid_std": _finite_or_none(model_kid.std),
+        "kid_std": finite_or_none(model_kid.std),
         "kid_subset_size": int(model_kid.subset_size),
         "kid_subsets": int(kid_subsets),
         "fid": fid(fake_features, real_features),
         "n_fake": int(n_fake),
         "n_real": int(len(real_features)),
         "floor_kid_mean": floor["kid_mean"],
-        "floor_kid_std": _finite_or_none(floor["kid_std"]),
+        "floor_kid_std": finite_or_none(floor["kid_std"]),
         "floor_fid": floor["fid"],
         "floor_n_per_half": floor["n_per_half"],
         "labels": "generated image i requested at test label i mod n_real",
@@ -288,7 +288,7 @@ def evaluate(
             "n_generated": int(len(grid_images)),
         },
         "regressor_trained_here": trained_here,
-        "regressor_train_seconds": _finite_or_none(regressor.train_seconds),
+        "regressor_train_seconds": finite_or_none(regressor.train_seconds),
     }
     seconds["va_control"] = time.perf_counter() - started
 
