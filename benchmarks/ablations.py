@@ -159,7 +159,7 @@ def draw(rows: list, path: Path) -> None:
     axes[0].axvline(rows[0]["kid_floor"], color="k", ls=":", label="real-vs-real floor")
     axes[0].set(xlabel="KID on the test split\n(lower is better)", yticks=y, yticklabels=names)
     for axis, key, title in ((axes[1], "valence", "valence"), (axes[2], "arousal", "arousal")):
-        axis.barh(y, [r[f"{key}_spearman"] for r in rows], color="tab:orange")
+        axis.barh(y, [np.nan if r[f"{key}_spearman"] is None else r[f"{key}_spearman"] for r in rows], color="tab:orange")
         axis.axvline(rows[0][f"ceiling_{key}_spearman"], color="k", ls=":", label="regressor ceiling")
         axis.set(xlabel=f"{title} Spearman, requested vs read\n(higher is better)", xlim=(0, 1))
     for axis in axes:  # above the bars, never over them

@@ -120,8 +120,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
             "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
             # null (JSON has no NaN) where the regressor read one value off every image: a generator collapsed to one colour
-            "valence_spearman": finite_or_none(round(control["valence_spearman"], 3)),
-            "arousal_spearman": finite_or_none(round(control["arousal_spearman"], 3)),
+            "valence_spearman": finite_or_none(control["valence_spearman"], 3),
+            "arousal_spearman": finite_or_none(control["arousal_spearman"], 3),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],

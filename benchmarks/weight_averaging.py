@@ -137,8 +137,8 @@ def score_profiles(arm: Path, final_ema: Path, profiles: dict, data, data_config
         median = None if weights is None else first_epoch + int(np.searchsorted(np.cumsum(weights) / weights.sum(), 0.5))
         rows.append({"profile": name, "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
                      "fid": round(realism["fid"], 1),
-                     "valence_spearman": finite_or_none(round(control["valence_spearman"], 3)),
-                     "arousal_spearman": finite_or_none(round(control["arousal_spearman"], 3)), "median_epoch": median})
+                     "valence_spearman": finite_or_none(control["valence_spearman"], 3),
+                     "arousal_spearman": finite_or_none(control["arousal_spearman"], 3), "median_epoch": median})
     return rows
 
 

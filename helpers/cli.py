@@ -205,13 +205,14 @@ def cmd_evaluate(args):
 
 
 def cmd_export_reference(args):
+    from helpers.metrics import metrics_json
     from helpers.models.checkpoint import export_generator
 
     out = Path(args.out)
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
     path = export_generator(args.weights, out / "generator.pth", {"metrics_file": "metrics.json" if metrics else None})
     if metrics:
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        (out / "metrics.json").write_text(metrics_json(metrics))
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, fp16)" + (f" and {out / 'metrics.json'}" if metrics else ""))
     return 0
 

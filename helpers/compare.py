@@ -18,7 +18,7 @@ import torch
 from helpers.diagnostics import pixel_spread
 from helpers.generate import generate, starting_points, va_grid_ratings
 from helpers.image_tensors import grid, to_tensor, to_uint8
-from helpers.metrics import EVAL_PRESETS, colour_stats, inception_available, inception_features, spearman
+from helpers.metrics import EVAL_PRESETS, colour_stats, correlation_text, inception_available, inception_features, spearman
 from helpers.models.checkpoint import read_checkpoint
 from helpers.rectified_flow import noisy_images, sample
 from helpers.training.runs import read_config
@@ -158,7 +158,7 @@ def comparison_table(metrics: dict, costs: dict):
 
     def control(m, axis):
         c = m["va_control"]
-        return f"{c[f'{axis}_spearman']:+.2f} (ceiling {c[f'ceiling_{axis}_spearman']:+.2f})"
+        return f"{correlation_text(c[f'{axis}_spearman'])} (ceiling {correlation_text(c[f'ceiling_{axis}_spearman'])})"
 
     def number(value, digits):
         return "n/a" if value is None else f"{value:.{digits}f}"

@@ -6,13 +6,12 @@ memorisation reference use the training part; KID, VA control and its ceiling th
 which training never saw nor chose a checkpoint by), and writes ``metrics.json``.
 """
 
-import json
 from pathlib import Path
 
 from helpers.config import DataConfig
 from helpers.data import Split
 from helpers.generate import generator_callable
-from helpers.metrics import EVAL_PRESETS, evaluate, format_metrics_table
+from helpers.metrics import EVAL_PRESETS, evaluate, format_metrics_table, metrics_json
 from helpers.models.checkpoint import load_generator, read_checkpoint
 from helpers.training.runs import SPLIT_FILE, load_split
 
@@ -66,5 +65,5 @@ def evaluate_checkpoint(weights, data, data_config: DataConfig = DataConfig(), o
     metrics["split"] = {"source": source, "train": len(split.train), "val": len(split.val), "test": len(split.test)}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(metrics, indent=2) + "\n")
+    out.write_text(metrics_json(metrics))
     return metrics, f"{source}\n{format_metrics_table(metrics)}"

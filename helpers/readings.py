@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.metrics.correlation import correlation_text
+
 
 def procedural_data(images_folder) -> bool:
     """True when ``images_folder`` holds the default procedural landscapes (``helpers.data.synth``),
@@ -325,6 +327,11 @@ def read_spectral_norms(rows: list, setting: str = None) -> str:
                    "its slope at real images small instead.")
 
 
+def _mean_correlation(values: list):
+    """The mean of seeds' correlations; None if any seed's is undefined (null in the JSON)."""
+    return None if any(value is None for value in values) else float(np.mean(values))
+
+
 def read_ablations(rows: list) -> str:
     """The committed ablation rows (``benchmarks/results/ablations.json``) read against the new recipe:
     KID (mean over its seeds, each row with its own spread), D's phase-3 hinge loss, V and A Spearman,
@@ -356,8 +363,7 @@ def read_ablations(rows: list) -> str:
         baseline = "lr_decay" if name.endswith("_lr_decay") and "lr_decay" in by_name else "new_recipe"
         _, base_low, base_high, base_std, base_hinge = summary(by_name[baseline])
         kid, low, high, std, hinge = summary(group)
-        valence = np.mean([row["valence_spearman"] for row in group])
-        arousal = np.mean([row["arousal_spearman"] for row in group])
+        valence, arousal = (_mean_correlation([row[f"{axis}_spearman"] for row in group]) for axis in ("valence", "arousal"))
         margin = 2 * max(std, base_std)
         if kid < base_low - margin:
             verdict = f"a lower KID than every {baseline} seed, by more than two spreads"
@@ -366,7 +372,7 @@ def read_ablations(rows: list) -> str:
         else:
             verdict = f"a KID within two spreads of the {baseline} seeds: no difference at this N"
         lines.append(f"{name} ({len(group)} seed{'s' if len(group) > 1 else ''}): KID {kid:.3f}, {verdict}; "
-                     f"V {valence:.2f}, A {arousal:.2f}; D's phase-3 hinge {hinge:.2f}"
+                     f"V {correlation_text(valence)}, A {correlation_text(arousal)}; D's phase-3 hinge {hinge:.2f}"
                      + (" (near 2.0: D near chance)." if hinge > 1.7 else "."))
         if kid < base_low - margin and hinge > 1.7 > base_hinge:
             lines.append(f"The warning: {name} reached a lower KID with its D near chance, while {baseline}'s D plays "
@@ -494,8 +500,12 @@ def read_metrics(metrics: dict, preset: str = None) -> str:
                      "generated from real images apart.")
     for axis in ("valence", "arousal"):
         generated, ceiling = control[f"{axis}_spearman"], control[f"ceiling_{axis}_spearman"]
-        text = f"{axis} Spearman {generated:+.2f} against the regressor's ceiling {ceiling:+.2f} on real test images"
-        if generated < -0.1:
+        text = (f"{axis} Spearman {correlation_text(generated)} against the regressor's ceiling {correlation_text(ceiling)} "
+                "on real test images")
+        if generated is None or ceiling is None:
+            lines.append(f"{text}: the regressor reads the same {axis} off every image of one side, so there is no ranking "
+                         f"to correlate; for generated images, the generator draws one image whatever {axis} is asked for.")
+        elif generated < -0.1:
             lines.append(f"{text}: the images move *against* the requested {axis}.")
         elif generated < 0.1:
             lines.append(f"{text}: the regressor finds almost no trace of the requested {axis}.")
@@ -587,7 +597,11 @@ def read_gan_vs_diffusion(metrics: dict, costs: dict, preset: str = None) -> str
     for axis in ("valence", "arousal"):
         g, d = gan["va_control"][f"{axis}_spearman"], diffusion["va_control"][f"{axis}_spearman"]
         ceiling = gan["va_control"][f"ceiling_{axis}_spearman"]
-        if max(g, d) < 0.1:
+        if g is None or d is None:
+            lines.append(f"{axis.capitalize()} control: {correlation_text(g)} (GAN) and {correlation_text(d)} (diffusion) "
+                         f"against the ceiling {correlation_text(ceiling)}; undefined means that model draws the same image "
+                         f"whatever {axis} is asked for.")
+        elif max(g, d) < 0.1:
             lines.append(f"{axis.capitalize()} control: {g:+.2f} (GAN) and {d:+.2f} (diffusion) against the ceiling "
                          f"{ceiling:+.2f}: neither model follows the requested {axis}.")
         elif abs(g - d) < 0.05:

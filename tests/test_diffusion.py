@@ -256,6 +256,9 @@ def test_gan_vs_diffusion_reading_says_when_neither_follows_an_axis():
     reading = read_gan_vs_diffusion(metrics, costs, "quick")
     assert "neither model follows the requested arousal" in reading
     assert "Valence control: the GAN follows the request better" in reading
+    metrics["diffusion"] = model(0.2, None, -0.28)  # a diffusion model that draws one image for every request
+    reading = read_gan_vs_diffusion(metrics, costs, "quick")
+    assert "Valence control: +0.90 (GAN) and undefined (diffusion)" in reading
 
 
 def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_landscapes, tmp_path, monkeypatch):

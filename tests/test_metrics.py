@@ -28,12 +28,14 @@ from helpers.metrics import (
     kid,
     mean_pairwise_distance,
     mean_pairwise_lpips,
+    metrics_json,
     nearest_neighbour_distances,
     real_vs_real_floor,
     sliding_window_kid,
     spearman,
     train_va_regressor,
 )
+from helpers.readings import read_metrics
 
 needs_inception = pytest.mark.skipif(
     not inception_available(),
@@ -401,6 +403,31 @@ def test_memorisation_flags_a_generator_that_returns_training_images(cheap_evalu
     new_images = run(replaying(*test))  # the held-out images themselves: as close as new real images come
     assert new_images["memorisation"]["copy_fraction"] <= 0.1
     assert "copy fraction" in format_metrics_table(copying)
+
+
+def test_a_generator_that_draws_one_image_has_no_va_spearman_and_its_metrics_are_strict_json(cheap_evaluation):
+    # Every request answered with the same image: the regressor reads one value, so there is no ranking to
+    # correlate. The Spearman is None (null on disk), not NaN, which json.dumps would write and other readers reject.
+    _, test, run = cheap_evaluation
+    metrics = run(lambda valence, arousal, seeds: np.repeat(test[0][:1], len(seeds), axis=0))
+    control = metrics["va_control"]
+    assert control["valence_spearman"] is None and control["arousal_spearman"] is None
+    assert control["ceiling_valence_spearman"] is not None  # the real images still rank
+    text = metrics_json(metrics)
+
+    def refuse(constant):
+        raise ValueError(f"{constant} in the metrics' JSON")
+
+    on_disk = json.loads(text, parse_constant=refuse)
+    assert on_disk["va_control"]["valence_spearman"] is None
+    assert "n/a" in format_metrics_table(on_disk)
+    reading = read_metrics(on_disk)
+    assert "valence Spearman undefined" in reading and "draws one image whatever valence is asked for" in reading
+
+
+def test_metrics_json_turns_every_non_finite_number_into_null():
+    tree = {"a": float("nan"), "b": [1.0, float("inf"), {"c": -float("inf")}], "d": 2, "e": "text", "f": None}
+    assert json.loads(metrics_json(tree)) == {"a": None, "b": [1.0, None, {"c": None}], "d": 2, "e": "text", "f": None}
 
 
 def flatten_numbers(tree, prefix=""):

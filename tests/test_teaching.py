@@ -403,6 +403,12 @@ def test_ablation_reading_compares_each_row_with_the_new_recipe_seeds():
     assert "The warning" not in readings.read_ablations(rows[:2] + [_ablation_row("ada_off", 0, 0.30, 0.7)])
 
 
+def test_ablation_reading_says_undefined_where_a_seed_has_no_spearman():
+    collapsed = {**_ablation_row("no_grad_clip", 0, 0.49, 0.2), "arousal_spearman": None}
+    text = readings.read_ablations([_ablation_row("new_recipe", 0, 0.055, 0.9), collapsed])
+    assert "no_grad_clip (1 seed): KID 0.490" in text and "V +0.90, A undefined" in text
+
+
 def test_ablation_rows_with_the_old_learning_rate_decay_are_read_against_the_decayed_recipe():
     rows = [_ablation_row("new_recipe", 0, 0.055, 0.9), _ablation_row("lr_decay", 0, 0.10, 0.9),
             _ablation_row("no_noise_inputs_lr_decay", 0, 0.105, 0.9), _ablation_row("no_noise_inputs", 0, 0.105, 0.9)]

@@ -11,10 +11,10 @@
 """
 
 from helpers.metrics.colour import affect_slopes, colour_stats
-from helpers.metrics.correlation import least_squares_slope, pearson, spearman
+from helpers.metrics.correlation import correlation_text, least_squares_slope, pearson, spearman
 from helpers.metrics.distances import KID, fid, kid, real_vs_real_floor, sliding_window_kid
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
-from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images
+from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images, metrics_json
 from helpers.metrics.inception import (
     INCEPTION_PIP_COMMAND,
     InceptionWeightsMissing,
@@ -35,6 +35,7 @@ __all__ = [
     "affect_slopes",
     "colour_stats",
     "copy_fraction",
+    "correlation_text",
     "evaluate",
     "fid",
     "find_inception_weights",
@@ -47,6 +48,7 @@ __all__ = [
     "load_inception",
     "mean_pairwise_distance",
     "mean_pairwise_lpips",
+    "metrics_json",
     "nearest_neighbour_distances",
     "pearson",
     "real_vs_real_floor",

@@ -3,6 +3,8 @@
 Each returns NaN when one input is constant (a correlation is undefined there), never a warning.
 """
 
+import math
+
 import numpy as np
 from scipy.stats import rankdata
 
@@ -26,3 +28,8 @@ def least_squares_slope(x: np.ndarray, y: np.ndarray) -> float:
     y = np.asarray(y, dtype=np.float64) - np.mean(y)
     denominator = (x**2).sum()
     return float((x * y).sum() / denominator) if denominator > 0 else float("nan")
+
+
+def correlation_text(value) -> str:
+    """A correlation as +0.93, or "undefined" where there is none (None or NaN: one side of the pairs is constant)."""
+    return "undefined" if value is None or not math.isfinite(value) else f"{value:+.2f}"

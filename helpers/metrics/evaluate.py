@@ -16,6 +16,7 @@ real set and up to ``memorisation_train`` training images (pass ``real_features`
 ``train_features`` to reuse them). Presets in ``EVAL_PRESETS``.
 """
 
+import json
 import math
 import time
 
@@ -101,8 +102,29 @@ def _seeds(seed: int, block: str, count: int) -> np.ndarray:
     return seed * 10_000_000 + SEED_BLOCKS[block] + np.arange(count, dtype=np.int64)
 
 
-def finite_or_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+def finite_or_none(value, digits: int = None) -> float | None:
+    """``value`` as a float (rounded to ``digits`` places when given), or None where it is undefined (None,
+    NaN or infinite): JSON has no NaN, and a reader must not take an undefined number for one."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value) if digits is None else round(float(value), digits)
+
+
+def json_ready(tree):
+    """A copy of a metrics tree (dicts, lists, numbers, text) with every non-finite float as None."""
+    if isinstance(tree, dict):
+        return {key: json_ready(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [json_ready(value) for value in tree]
+    if isinstance(tree, float):
+        return finite_or_none(tree)
+    return tree
+
+
+def metrics_json(metrics: dict) -> str:
+    """``evaluate``'s result as JSON text: undefined numbers (a Spearman of a generator that draws the same image for
+    every request, a Pearson of a constant colour) are null, never NaN, which is not JSON and which other readers reject."""
+    return json.dumps(json_ready(metrics), indent=2, allow_nan=False) + "\n"
 
 
 def _json_grid(array: np.ndarray) -> list:
@@ -114,8 +136,10 @@ def _va_agreement(predicted_valence, predicted_arousal, valence, arousal) -> dic
     return {
         "valence_mae": float(np.abs(predicted_valence - valence).mean()),
         "arousal_mae": float(np.abs(predicted_arousal - arousal).mean()),
-        "valence_spearman": spearman(predicted_valence, valence),
-        "arousal_spearman": spearman(predicted_arousal, arousal),
+        # None where the regressor reads one value off every image (a generator that draws the same image whatever
+        # the request): no ranking, so no rank correlation.
+        "valence_spearman": finite_or_none(spearman(predicted_valence, valence)),
+        "arousal_spearman": finite_or_none(spearman(predicted_arousal, arousal)),
     }
 
 
