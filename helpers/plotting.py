@@ -236,9 +236,11 @@ def adversarial_game_figure(history, grad_clip: float = None):
     axes[1].set(xlabel="step", ylabel="||grad_x D(real)||^2", title="R1 penalty (before its weight)")
     if len(values) and values.min() > 0:
         axes[1].set_yscale("log")
-    for key, label in (("d_grad_norm", "D"), ("g_grad_norm", "G")):
+    for key, label in (("d_grad_norm", "D, before clipping"), ("g_grad_norm", "G, before clipping"),
+                       ("r1_grad_norm", "D's R1 step (never clipped)")):
         steps, values = _series(history, key)
-        axes[2].plot(steps, values, label=f"{label}, before clipping")
+        if len(values):
+            axes[2].plot(steps, values, label=label)
     if grad_clip:
         axes[2].axhline(grad_clip, color="black", ls="--", lw=0.8, label=f"clip limit {grad_clip:g}")
     axes[2].set(xlabel="step", ylabel="gradient norm", title="gradient norms", yscale="log")

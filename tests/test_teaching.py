@@ -258,6 +258,14 @@ def _history(p=0.0, real=0.3, fake=-0.3):
              "ada_rt": 0.2, "d_grad_norm": 2.0, "g_grad_norm": 0.5, "r1_penalty": 0.01} for step in range(10, 110, 10)]
 
 
+def test_gradient_panel_shows_the_r1_steps_norm_beside_the_clipped_ones_when_it_was_logged():
+    with_r1 = [{**record, "r1_grad_norm": 0.3} if record["step"] % 20 == 0 else record for record in _history()]
+    labels = [line.get_label() for line in plotting.adversarial_game_figure(with_r1, 1.0).axes[2].get_lines()]
+    assert "D's R1 step (never clipped)" in labels and "D, before clipping" in labels
+    older_run = [line.get_label() for line in plotting.adversarial_game_figure(_history(), 1.0).axes[2].get_lines()]
+    assert not any("R1" in label for label in older_run)  # a run from before the R1 norm was logged: no empty line
+
+
 def test_schedule_figure_gives_lpips_its_own_axis_and_the_offline_note():
     config = GANTrainConfig()
     figure = plotting.phase_schedule_figure(config, lpips_note="LPIPS weights missing here")

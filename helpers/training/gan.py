@@ -314,6 +314,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                         d_optimizer.zero_grad(set_to_none=True)
                         with autocast(device, config.precision):
                             step_stats.update(loss.d_r1(reals, real_va))
+                        # Logged beside the main steps' clipped norms: Adam sees this step at its own scale.
+                        step_stats["r1_grad_norm"] = torch.nn.utils.clip_grad_norm_(discriminator.parameters(), float("inf"))
                         d_optimizer.step()
                     discriminator.requires_grad_(False)
                 g_optimizer.zero_grad(set_to_none=True)
