@@ -334,7 +334,8 @@ PRESETS = {
         # 0.051, FID 156 / 142 against 154 / 146, and a lower validation KID at epochs 114 and 126 for both
         # (learning_rate_batch_32_d_rate_1.2e-3_intel_xeon_2026-12-05.json). These rates are near the edge: both at 1.5x
         # (G 6e-4, D 1.8e-3; 100 epochs, paired) diverged for seed 0 from step 525 (flat colours from epoch 20, KID 0.361)
-        # and scored 0.067 against 0.059 for seed 1 (learning_rate_rates_1.5x_intel_xeon_2026-12-06.json).
+        # and scored 0.067 against 0.059 for seed 1; at 1.25x (G 5e-4, D 1.5e-3) 0.061 / 0.057 against 0.056 / 0.059, no
+        # gain (learning_rate_rates_1.25x_1.5x_intel_xeon_2026-12-06.json).
         # No LPIPS term: it would make 80% of the steps 1.55x slower, so a 16-minute run would hold about 30% fewer
         # epochs, and what it buys could not be measured (AlexNet's weights are a download, so every run on record
         # trained without it). With lpips_weight 0 the recipe is the measured one on every machine, online or not.
