@@ -34,6 +34,7 @@ import numpy as np
 from helpers.config import DataConfig, model_config_for_size, preset
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
+from helpers.metrics import correlation_text
 from helpers.metrics.evaluate import finite_or_none
 from helpers.readings import rate_text
 from helpers.training.gan import train_gan
@@ -48,9 +49,14 @@ QUICK_D_CHANNELS = tuple(model_config_for_size(64, "quick").d_channels)
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
 
 
-def two_places(value) -> str:
-    """A correlation for the printed table; "n/a" where it is undefined (null)."""
-    return "n/a" if value is None else f"{value:.2f}"
+def scores_on_test_split(metrics: dict) -> dict:
+    """A checkpoint's test-split KID (with its spread), FID and V/A Spearman from its metrics.json, rounded for a results
+    file; null (JSON has no NaN) where a number is undefined, e.g. a Spearman of a generator collapsed to one colour."""
+    realism, control = metrics["realism"], metrics["va_control"]
+    return {"kid": finite_or_none(realism["kid_mean"], 4), "kid_std": finite_or_none(realism["kid_std"], 4),
+            "fid": finite_or_none(realism["fid"], 1),
+            "valence_spearman": finite_or_none(control["valence_spearman"], 3),
+            "arousal_spearman": finite_or_none(control["arousal_spearman"], 3)}
 
 
 def last_quarter(run_dir: Path) -> dict:
@@ -117,11 +123,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip, "bf16": run_config["bf16"],
-            "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
-            "kid_floor": round(realism["floor_kid_mean"], 4), "fid": round(realism["fid"], 1),
-            # null (JSON has no NaN) where the regressor read one value off every image: a generator collapsed to one colour
-            "valence_spearman": finite_or_none(control["valence_spearman"], 3),
-            "arousal_spearman": finite_or_none(control["arousal_spearman"], 3),
+            **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],
@@ -185,7 +187,7 @@ def main():
             for clip in args.grad_clips]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
-              f"V {two_places(arm['valence_spearman'])}  A {two_places(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "
+              f"V {correlation_text(arm['valence_spearman'])}  A {correlation_text(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "
               f"ADA p {arm['ada_p'][0]}-{arm['ada_p'][1]} r_t {arm['ada_rt']}  {arm['gan_minutes']} min")
     result = {"benchmark": "g_learning_rate", "machine": machine_facts(), "arms": arms}  # each arm names its VAE
     print(json.dumps(result, indent=2))

@@ -39,13 +39,13 @@ import torch
 from helpers.config import GANTrainConfig, from_dict, preset
 from helpers.data import Split
 from helpers.evaluate_checkpoint import evaluate_checkpoint
-from helpers.metrics.evaluate import finite_or_none
+from helpers.metrics import correlation_text
 from helpers.models.checkpoint import load_model, save_model
 from helpers.training.ema import ema_decay
 from helpers.training.gan import DISCRIMINATOR_SETTINGS, train_gan
 from helpers.training.run_state import STATE_FILE
 from helpers.training.runs import load_split, read_config
-from learning_rate import default_data, last_quarter, shared_vae, training_time, two_places
+from learning_rate import default_data, last_quarter, shared_vae, scores_on_test_split, training_time
 from machine import machine_facts
 
 POWER_WIDTHS = (0.05, 0.10, 0.15, 0.25)
@@ -132,13 +132,9 @@ def score_profiles(arm: Path, final_ema: Path, profiles: dict, data, data_config
         if not scores.is_file():
             evaluate_checkpoint(checkpoint, data, data_config, out=scores, progress=False)
         metrics = json.loads(scores.read_text())
-        realism, control = metrics["realism"], metrics["va_control"]
         weights = profiles.get(name)
         median = None if weights is None else first_epoch + int(np.searchsorted(np.cumsum(weights) / weights.sum(), 0.5))
-        rows.append({"profile": name, "kid": round(realism["kid_mean"], 4), "kid_std": round(realism["kid_std"], 4),
-                     "fid": round(realism["fid"], 1),
-                     "valence_spearman": finite_or_none(control["valence_spearman"], 3),
-                     "arousal_spearman": finite_or_none(control["arousal_spearman"], 3), "median_epoch": median})
+        rows.append({"profile": name, **scores_on_test_split(metrics), "median_epoch": median})
     return rows
 
 
@@ -211,7 +207,7 @@ def main():
     for result in runs:
         for row in result["profiles"]:
             print(f"{result.get('seed', 'continued')}  {row['profile']:20s} KID {row['kid']:.4f} ± {row['kid_std']:.4f}  "
-                  f"FID {row['fid']:.0f}  V {two_places(row['valence_spearman'])}  A {two_places(row['arousal_spearman'])}  "
+                  f"FID {row['fid']:.0f}  V {correlation_text(row['valence_spearman'])}  A {correlation_text(row['arousal_spearman'])}  "
                   f"median epoch {row['median_epoch']}")
     result = {"benchmark": "weight_averaging", "machine": machine_facts(), "runs": runs}
     print(json.dumps(result, indent=2))
