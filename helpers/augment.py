@@ -63,11 +63,14 @@ class AdaptiveAugment:
     def _chosen(self, batch: int, device, generator) -> torch.Tensor:
         return torch.rand(batch, generator=generator, device=device) < self.p
 
-    def observe(self, real_scores: torch.Tensor, batch_size: int) -> None:
-        """Accumulate sign(D(real)); every ``interval`` calls, move p towards the target."""
+    def observe(self, real_scores: torch.Tensor, batch_size: int, centre=0.0) -> None:
+        """Accumulate sign(D(real) - centre); every ``interval`` calls, move p towards the target.
+
+        ``centre`` is the score between reals and fakes: 0 for the hinge loss alone, whose scores sit either side
+        of it; with the LeCam term, which leaves a shift of all scores free, the midpoint of its two anchors."""
         if not self.adaptive:
             return
-        self._sign_sum = self._sign_sum + torch.sign(real_scores.detach().float()).sum()  # stays on the device
+        self._sign_sum = self._sign_sum + torch.sign(real_scores.detach().float() - centre).sum()  # stays on the device
         self._count += real_scores.numel()
         self._steps += 1
         if self._steps % self.interval == 0:

@@ -245,6 +245,9 @@ class GANTrainConfig:
     # the original's 5 smoothed D so much that it could not tell reals from fakes.
     r1_gamma: float = 0.1
     r1_interval: int = 16
+    # The LeCam regulariser's weight in D's loss (losses.LeCamAnchors; Tseng et al. 2021 used 0.3 with BigGAN's hinge
+    # loss on CIFAR-10); 0 leaves it out.
+    lecam_weight: float = 0.0
     va_weight: float = 0.5
     # VA-head errors in units of the labels' spread (losses.va_loss): on [0, 1] a head that always
     # answers the mean already scores ~0.035, so at weight 0.5 the VA loss was too weak to steer G,

@@ -1,6 +1,7 @@
 """Losses, and the GAN loss as one object with three named steps (after StyleGAN2-ADA):
 
-* ``d_main``: hinge loss on reals and fakes + the VA head's regression loss on reals;
+* ``d_main``: hinge loss on reals and fakes + the VA head's regression loss on reals (+ the LeCam
+  term, with a weight);
 * ``d_r1``:   the lazy R1 penalty on reals (every ``r1_interval`` steps, scaled up to match);
 * ``g_main``: hinge generator loss + VA loss on fakes + VA-sensitivity loss (the original's "diversity loss") + reconstruction
   (MSE + LPIPS) on the encoder's latents, each with the schedule's weight.
@@ -42,6 +43,34 @@ def r1_penalty(real_scores: torch.Tensor, reals: torch.Tensor) -> torch.Tensor:
     return gradient.pow(2).sum(dim=(1, 2, 3)).mean()
 
 
+class LeCamAnchors:
+    """The LeCam regulariser (Tseng et al., CVPR 2021, "Regularizing GANs under limited data"):
+    ||D(x) - a_fake||^2 on reals + ||D(G(z)) - a_real||^2 on fakes, where a_real and a_fake are moving
+    averages (decay 0.99, the paper's) of D's mean score on reals and on fakes. It pulls each side's
+    scores towards where the other side's have been, so D cannot drive them apart without bound on a
+    small training set; the paper shows it complements augmentation such as ADA.
+
+    The anchors stay on D's device (no host sync per step) and go into the run state for a resume."""
+
+    decay = 0.99
+
+    def __init__(self):
+        self.real, self.fake = 0.0, 0.0
+
+    def penalty(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        """The term for this batch against the anchors so far; then the anchors move towards this batch."""
+        term = (real_scores - self.fake).pow(2).mean() + (fake_scores - self.real).pow(2).mean()
+        self.real = self.decay * self.real + (1 - self.decay) * real_scores.detach().mean()
+        self.fake = self.decay * self.fake + (1 - self.decay) * fake_scores.detach().mean()
+        return term
+
+    def state_dict(self) -> dict:
+        return {"real": float(self.real), "fake": float(self.fake)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.real, self.fake = state["real"], state["fake"]
+
+
 def va_sensitivity_loss(first: torch.Tensor, second: torch.Tensor, first_va: torch.Tensor,
                         second_va: torch.Tensor, margin: float = 0.4) -> torch.Tensor:
     """Pairs made from the same z with different VA must differ in proportion to their VA distance.
@@ -73,7 +102,7 @@ class GANLoss:
     def __init__(self, generator, discriminator, encoder=None, augment=None, lpips_model=None,
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
                  va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None,
-                 g_va_weight: float = None, va_spread: torch.Tensor = None):
+                 g_va_weight: float = None, va_spread: torch.Tensor = None, lecam_weight: float = 0.0):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
@@ -81,6 +110,8 @@ class GANLoss:
         self.noise = noise  # a torch.Generator for the augmentations, seeded per step by the loop
         self.g_va_weight = va_weight if g_va_weight is None else g_va_weight  # G's pull towards D's VA head
         self.va_spread = va_spread  # (2,) label standard deviations: VA errors in units of it (va_loss)
+        self.lecam_weight = lecam_weight
+        self.lecam = LeCamAnchors() if lecam_weight > 0 else None
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
         """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
@@ -96,10 +127,19 @@ class GANLoss:
         score, predicted_va, keep = self._discriminate(torch.cat([reals, fakes.detach()]), torch.cat([real_va, fake_va]))
         adversarial = d_hinge_loss(score[:batch], score[batch:])
         va = va_loss(predicted_va[:batch], real_va, keep[:batch], self.va_spread)
-        (adversarial + self.va_weight * va).backward()
+        total = adversarial + self.va_weight * va
+        stats = {}
+        if self.lecam is not None:
+            lecam = self.lecam.penalty(score[:batch], score[batch:])
+            total = total + self.lecam_weight * lecam
+            stats["lecam_penalty"] = lecam.detach()
+        total.backward()
         if self.augment is not None:
-            self.augment.observe(score[:batch], batch)
-        return {"d_loss": adversarial.detach(), "d_va_loss": va.detach(),
+            # With LeCam, ADA's overfitting sign is taken about the anchors' midpoint (augment.observe): measured, its
+            # scores drifted to +0.6-0.9 on both sides, the raw sign read that as overfitting and held p at its cap.
+            centre = 0.5 * (self.lecam.real + self.lecam.fake) if self.lecam is not None else 0.0
+            self.augment.observe(score[:batch], batch, centre)
+        return {"d_loss": adversarial.detach(), "d_va_loss": va.detach(), **stats,
                 "d_real_score": score[:batch].detach().mean(), "d_fake_score": score[batch:].detach().mean()}
 
     def d_r1(self, reals, real_va) -> dict:

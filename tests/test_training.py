@@ -7,7 +7,7 @@ import torch
 
 from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _translate
 from helpers.config import model_config_for_size, preset
-from helpers.losses import d_hinge_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
+from helpers.losses import LeCamAnchors, d_hinge_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
 from helpers.training.schedule import phase_weights
 
@@ -45,6 +45,23 @@ def test_r1_is_zero_for_a_constant_discriminator_and_positive_otherwise():
     assert r1_penalty(constant, x).item() == 0.0
     linear = (x * 2).flatten(1).sum(1)
     assert r1_penalty(linear, x).item() == pytest.approx(4.0 * 3 * 8 * 8)
+
+
+def test_lecam_pulls_each_sides_scores_towards_the_other_sides_moving_average():
+    anchors = LeCamAnchors()
+    real, fake = torch.tensor([1.0, 3.0], requires_grad=True), torch.tensor([-2.0, -2.0], requires_grad=True)
+    penalty = anchors.penalty(real, fake)  # anchors at 0: the scores' own mean squares
+    assert penalty.item() == pytest.approx((1 + 9) / 2 + 4)
+    penalty.backward()
+    assert real.grad.tolist() == pytest.approx([1.0, 3.0])  # d/dx mean((x - a_fake)^2) = 2 (x - 0) / 2
+    assert float(anchors.real) == pytest.approx(0.01 * 2.0) and float(anchors.fake) == pytest.approx(0.01 * -2.0)
+    for _ in range(2000):  # the anchors settle on each side's mean score
+        penalty = anchors.penalty(torch.tensor([1.0]), torch.tensor([-1.0]))
+    assert float(anchors.real) == pytest.approx(1.0, abs=1e-4) and float(anchors.fake) == pytest.approx(-1.0, abs=1e-4)
+    assert penalty.item() == pytest.approx(8.0, abs=1e-3)  # (1 - (-1))^2 + (-1 - 1)^2
+    restored = LeCamAnchors()
+    restored.load_state_dict(anchors.state_dict())
+    assert float(restored.real) == pytest.approx(1.0, abs=1e-4) and float(restored.fake) == pytest.approx(-1.0, abs=1e-4)
 
 
 def test_va_sensitivity_loss_penalises_look_alikes_with_different_va():
@@ -104,6 +121,32 @@ def test_ada_p_never_exceeds_the_non_leaking_limit():
         augment.observe(torch.ones(10), batch_size=10)
         assert augment.p <= NON_LEAKING_P
     assert augment.p == NON_LEAKING_P == 0.8
+
+
+@pytest.mark.parametrize("lecam_weight, overfitting_sign", [(0.0, 1.0), (0.3, 0.0)])
+def test_with_lecam_ada_reads_the_reals_sign_about_the_anchors_midpoint(lecam_weight, overfitting_sign):
+    """LeCam leaves a shift of all D's scores free. A D that scores every image near +0.8, reals as often above fakes as
+    below them, is at chance: about the anchors' midpoint r_t is 0, while the raw sign reads it as overfitting (1)."""
+    from torch import nn
+
+    from helpers.losses import GANLoss
+
+    class ShiftedD(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.shift = nn.Parameter(torch.zeros(()))
+
+        def forward(self, images, va):
+            reals = torch.tensor([1.0, 0.6]).repeat(len(images) // 4)  # about the fakes' 0.8, half above, half below
+            scores = torch.cat([reals, torch.full((len(images) // 2,), 0.8)])
+            return scores + self.shift, torch.full((len(images), 2), 0.5) + self.shift
+
+    augment = AdaptiveAugment(speed_images=10**9, interval=1)  # p stays 0: the images pass unchanged
+    loss = GANLoss(None, ShiftedD(), augment=augment, lecam_weight=lecam_weight)
+    images, va = torch.zeros(4, 3, 8, 8), torch.full((4, 2), 0.5)
+    for _ in range(300):  # the anchors settle near 0.8 on each side
+        loss.d_main(images, va, images, va)
+    assert augment.last_rt == pytest.approx(overfitting_sign)
 
 
 def test_ada_reads_the_scores_only_once_per_interval():
@@ -254,13 +297,15 @@ def _snapshot(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
-def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_runs, tmp_path):
+@pytest.mark.parametrize("lecam_weight", [0.0, 0.3])
+def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_runs, tmp_path, lecam_weight):
+    """With the LeCam term too: its anchors are part of the run state, or the resumed D would step differently."""
     from helpers.models.checkpoint import load_model
     from helpers.training.gan import train_gan
 
     train, val = tiny_landscapes
     out, vae, _ = ci_runs
-    config = preset("ci", "gan", eval_every=0, epochs=4)  # 2 steps per epoch: 8 steps
+    config = preset("ci", "gan", eval_every=0, epochs=4, lecam_weight=lecam_weight)  # 2 steps per epoch: 8 steps
     whole = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "a", progress=False, lpips_model=None)
     part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path / "b", progress=False, lpips_model=None, max_steps=3)  # stops mid-epoch
     assert not part.finished
@@ -273,6 +318,7 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_
     steps_a = [r["step"] for r in whole.history if "g_total" in r]
     steps_b = [r["step"] for r in rest.history if "g_total" in r]
     assert steps_a == steps_b  # the same stats records, none doubled or lost
+    assert any("lecam_penalty" in r for r in rest.history) == (lecam_weight > 0)
 
 
 def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path, monkeypatch):

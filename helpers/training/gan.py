@@ -202,7 +202,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     va_spread = va_unit_tensor(train.valence, train.arousal, device=device).std(dim=0) if config.va_loss_normalised else None
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
                    config.va_weight, config.va_sensitivity_weight, config.va_sensitivity_margin, noise,
-                   g_va_weight=config.g_va_weight, va_spread=va_spread)
+                   g_va_weight=config.g_va_weight, va_spread=va_spread, lecam_weight=config.lecam_weight)
 
     step, best_score = 0, float("inf")
     if resume:
@@ -215,6 +215,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         d_optimizer.load_state_dict(state["d_optimizer"])
         if augment is not None:
             augment.load_state_dict(state["augment"])
+        if loss.lecam is not None and state.get("lecam"):
+            loss.lecam.load_state_dict(state["lecam"])
         step, best_score = state["step"], state["best_score"]
         truncate_stats(run_dir, lambda record: record.get("step", 0) <= step)
     else:
@@ -259,6 +261,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
             "generator": generator.state_dict(), "generator_ema": generator_ema.state_dict(),
             "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
             "d_optimizer": d_optimizer.state_dict(), "augment": augment.state_dict() if augment else {},
+            "lecam": loss.lecam.state_dict() if loss.lecam else {},
             "step": step, "best_score": best_score, "stats": stats.state(step),
             "budget_seconds": budget_clock.seconds_used if budget_clock else None,
         })
