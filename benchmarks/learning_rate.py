@@ -6,7 +6,8 @@ arms at another batch size (``g_lr_<rate>-s<seed>-b32``), to measure what a larg
 per image, does to the result at equal epochs, or with more ``--epochs`` at equal time; ``--d-rates`` D's learning
 rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``); ``--d-channels`` D's
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
-(``-clip<norm>``, 0: not clipped). Arms default to the preset's batch size, D rate, EMA decay, D widths and gradient
+(``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
+0: none). Arms default to the preset's batch size, D rate, EMA decay, D widths and gradient
 clipping. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
 the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms that run at different
 speeds on this host are compared at equal time.
@@ -20,7 +21,8 @@ epoch count are compared at equal time with these; they are this host's, at its 
 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
-        [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--work weights/learning-rate] [--json out.json]
+        [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
+        [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's (helpers/config.py).
 """
@@ -83,7 +85,7 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
-             minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP) -> str:
+             minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -99,17 +101,20 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-m{minutes:g}"  # ...-m16
     if grad_clip != NAMED_FROM_GRAD_CLIP:
         name += f"-clip{grad_clip:g}"  # ...-clip0
+    if lecam_weight:
+        name += f"-lecam{lecam_weight:g}"  # ...-lecam0.3
     return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
             ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
-            grad_clip: float = QUICK.grad_clip) -> dict:
+            grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset("quick", "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
-                         batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip),
+                         batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip,
+                         lecam_weight=lecam_weight),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
                   d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
@@ -122,7 +127,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     run_config = read_config(run)
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
-            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip, "bf16": run_config["bf16"],
+            "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
+            "lecam_weight": lecam_weight, "precision": precision, "bf16": run_config["bf16"],
             **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
@@ -172,6 +178,9 @@ def main():
     parser.add_argument("--grad-clips", type=float, nargs="+", default=[QUICK.grad_clip],
                         help=f"the norm G's and D's gradients are clipped to (0: not clipped; R1 steps never are); an arm at "
                              f"another than {NAMED_FROM_GRAD_CLIP:g} gets a -clip<norm> suffix")
+    parser.add_argument("--lecam-weights", type=float, nargs="+", default=[QUICK.lecam_weight],
+                        help="the LeCam regulariser's weight in D's loss (losses.LeCamAnchors); an arm with one gets a "
+                             "-lecam<weight> suffix")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
@@ -180,11 +189,11 @@ def main():
     vae_path = shared_vae(Path(args.vae), work, split, data_config)
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
-                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip),
-                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip)
+                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam),
+                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
             for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
-            for clip in args.grad_clips]
+            for clip in args.grad_clips for lecam in args.lecam_weights]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {correlation_text(arm['valence_spearman'])}  A {correlation_text(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "

@@ -40,8 +40,9 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
     assert len(files) >= 2
     for path in files:
         for arm in json.loads(path.read_text())["arms"]:
-            # The arms ran on a CPU with native bf16, so "auto" meant bf16 there; fp32 arms were asked for.
-            precision = "fp32" if arm.get("bf16") is False else "auto"
+            # The precision asked for, recorded from 2026-12-06 on; earlier arms ran on a CPU with native bf16, so "auto"
+            # meant bf16 there and fp32 arms were asked for.
+            precision = arm.get("precision", "fp32" if arm.get("bf16") is False else "auto")
             # Arms from before batch size, D's rate and the EMA decay were recorded ran at the values names count from.
             batch = arm.get("batch_size", learning_rate.NAMED_FROM_BATCH_SIZE)
             d_rate = arm.get("d_learning_rate", learning_rate.NAMED_FROM_D_RATE)
@@ -49,8 +50,9 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             # Arms from before D's widths and the time budget were recorded had the quick model's D and fixed epochs.
             d_channels, minutes = arm.get("d_channels"), arm.get("minutes", 0)
             grad_clip = arm.get("grad_clip", learning_rate.NAMED_FROM_GRAD_CLIP)  # recorded from 2026-12-06 on
+            lecam = arm.get("lecam_weight", 0.0)  # recorded from the eleventh session on
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
-                                                        d_channels, minutes, grad_clip), \
+                                                        d_channels, minutes, grad_clip, lecam), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -69,3 +71,5 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 0, d_channels=(24, 48, 96, 192), minutes=16) == "g_lr_4e-4-s0-dc24-48-96-192-m16"
     assert learning_rate.arm_name(4e-4, 0, grad_clip=1.0) == learning_rate.arm_name(4e-4, 0)
     assert learning_rate.arm_name(4e-4, 1, grad_clip=0) == "g_lr_4e-4-s1-clip0"
+    assert learning_rate.arm_name(4e-4, 1, lecam_weight=0.0) == learning_rate.arm_name(4e-4, 1)
+    assert learning_rate.arm_name(4e-4, 1, lecam_weight=0.3) == "g_lr_4e-4-s1-lecam0.3"
