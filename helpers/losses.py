@@ -135,8 +135,8 @@ class GANLoss:
             stats["lecam_penalty"] = lecam.detach()
         total.backward()
         if self.augment is not None:
-            # With LeCam, ADA's overfitting sign is taken about the anchors' midpoint (augment.observe): measured, its
-            # scores drifted to +0.6-0.9 on both sides, the raw sign read that as overfitting and held p at its cap.
+            # With LeCam, ADA's overfitting sign is taken about the anchors' midpoint (augment.observe). Measured: D's
+            # scores on both sides drifted to +0.6-0.9, the raw sign read that as overfitting and held p at its cap.
             centre = 0.5 * (self.lecam.real + self.lecam.fake) if self.lecam is not None else 0.0
             self.augment.observe(score[:batch], batch, centre)
         return {"d_loss": adversarial.detach(), "d_va_loss": va.detach(), **stats,
