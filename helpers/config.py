@@ -345,8 +345,8 @@ PRESETS = {
         # The LeCam term at 0.3 (losses.LeCamAnchors): paired from one VAE, 60 epochs, on a 2-core Intel Xeon without
         # native bf16 (family 6 model 207, fp32), test-split KID 0.057 and 0.079 (seeds 0, 1) against 0.075 and 0.083
         # without, FID 168 / 182 against 178 / 186, arousal Spearman 0.90 / 0.90 against 0.84 / 0.89; D's hinge 1.12-1.16
-        # against 0.89-0.93, ADA's p up to 0.40-0.42 against 0.03-0.10
-        # (benchmarks/results/learning_rate_lecam_60_epochs_intel_xeon_2026-12-06.json).
+        # against 0.89-0.93, ADA's p up to 0.40-0.42 against 0.03-0.10. Seed 0 at 0.1 and at 1: KID 0.067 and 0.099
+        # (at 1 D's hinge 1.66, near chance) (benchmarks/results/learning_rate_lecam_60_epochs_intel_xeon_2026-12-06.json).
         "gan": GANTrainConfig(epochs=126, minutes=16, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3,
                               lecam_weight=0.3, lpips_weight=0.0, ada_speed_images=20_000, sample_every=5, eval_every=19,
                               eval_fakes=64, eval_reals=128, stats_every=25),
