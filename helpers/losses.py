@@ -64,6 +64,10 @@ class LeCamAnchors:
         self.fake = self.decay * self.fake + (1 - self.decay) * fake_scores.detach().mean()
         return term
 
+    def midpoint(self):
+        """The score between the two anchors: where real and generated images part, whatever shift D's scores took."""
+        return 0.5 * (self.real + self.fake)
+
     def state_dict(self) -> dict:
         return {"real": float(self.real), "fake": float(self.fake)}
 
@@ -137,8 +141,7 @@ class GANLoss:
         if self.augment is not None:
             # With LeCam, ADA's overfitting sign is taken about the anchors' midpoint (augment.observe). Measured: D's
             # scores on both sides drifted to +0.6-0.9, the raw sign read that as overfitting and held p at its cap.
-            centre = 0.5 * (self.lecam.real + self.lecam.fake) if self.lecam is not None else 0.0
-            self.augment.observe(score[:batch], batch, centre)
+            self.augment.observe(score[:batch], batch, self.lecam.midpoint() if self.lecam is not None else 0.0)
         return {"d_loss": adversarial.detach(), "d_va_loss": va.detach(), **stats,
                 "d_real_score": score[:batch].detach().mean(), "d_fake_score": score[batch:].detach().mean()}
 

@@ -50,7 +50,7 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             # Arms from before D's widths and the time budget were recorded had the quick model's D and fixed epochs.
             d_channels, minutes = arm.get("d_channels"), arm.get("minutes", 0)
             grad_clip = arm.get("grad_clip", learning_rate.NAMED_FROM_GRAD_CLIP)  # recorded from 2026-12-06 on
-            lecam = arm.get("lecam_weight", 0.0)  # recorded from the eleventh session on
+            lecam = arm.get("lecam_weight", 0.0)  # recorded from 2026-12-06 on, with the LeCam arms
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
                                                         d_channels, minutes, grad_clip, lecam), \
                 (path.name, arm["arm"])
