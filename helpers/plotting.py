@@ -264,7 +264,7 @@ def ada_figure(history, target: float):
     steps, values = _series(history, "ada_rt")
     axes[1].plot(steps, values, color="tab:blue", label="r_t")
     axes[1].axhline(target, color="crimson", ls="--", lw=1, label=f"target {target:g}: p rises above it, falls below")
-    axes[1].set(xlabel="step", ylabel="r_t", ylim=(-1.05, 1.05), title="r_t = mean sign of D(real), last interval")
+    axes[1].set(xlabel="step", ylabel="r_t", ylim=(-1.05, 1.05), title="r_t = mean sign of D(real), last interval\n(about the anchors' midpoint with LeCam)")
     axes[1].legend(fontsize=8)
     figure.tight_layout()
     return figure
