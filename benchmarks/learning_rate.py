@@ -7,8 +7,9 @@ per image, does to the result at equal epochs, or with more ``--epochs`` at equa
 rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``); ``--d-channels`` D's
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
-0: none). Arms default to the preset's batch size, D rate, EMA decay, D widths and gradient
-clipping. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
+0: none); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+checks, 550 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
+gradient clipping and LeCam weight. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
 the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms that run at different
 speeds on this host are compared at equal time.
 
@@ -22,9 +23,9 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--work weights/learning-rate] [--json out.json]
+        [--preset quick] [--work weights/learning-rate] [--json out.json]
 
-Every setting defaults to the quick preset's (helpers/config.py).
+Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
 
 import argparse
@@ -85,7 +86,8 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
-             minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0) -> str:
+             minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
+             preset_name: str = "quick") -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -103,16 +105,18 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-clip{grad_clip:g}"  # ...-clip0
     if lecam_weight:
         name += f"-lecam{lecam_weight:g}"  # ...-lecam0.3
+    if preset_name != "quick":
+        name += f"-{preset_name}"  # ...-lecam0.3-reference
     return name
 
 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
             ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
-            grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight) -> dict:
+            grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight, preset_name: str = "quick") -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
-        train_gan(preset("quick", "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
+        train_gan(preset(preset_name, "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
                          batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip,
                          lecam_weight=lecam_weight),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
@@ -128,7 +132,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
-            "lecam_weight": lecam_weight, "precision": precision, "bf16": run_config["bf16"],
+            "lecam_weight": lecam_weight, "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
             **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
@@ -144,12 +148,12 @@ def default_data():
     return data, data_config, data.split(data_config)
 
 
-def shared_vae(vae_path: Path, work: Path, split, data_config) -> Path:
-    """The warm start the arms share: ``vae_path``, or where it is missing a quick-preset VAE (seed 0) trained into
+def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str = "quick") -> Path:
+    """The warm start the arms share: ``vae_path``, or where it is missing a VAE of the preset (seed 0) trained into
     ``<work>/vae``."""
     if vae_path.is_file():
         return vae_path
-    return train_vae(preset("quick", "vae", minutes=0), model_config_for_size(64, "quick"), split[0], split[1],
+    return train_vae(preset(preset_name, "vae", minutes=0), model_config_for_size(64, preset_name), split[0], split[1],
                      out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
 
 
@@ -157,16 +161,16 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vae", default="weights/quick-benchmark/vae_best.pth",
                         help="the warm start every arm shares (trained with the quick preset, seed 0, if missing)")
-    parser.add_argument("--rates", type=float, nargs="+", default=[QUICK.g_learning_rate])
+    parser.add_argument("--rates", type=float, nargs="+", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=QUICK.epochs)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--precisions", nargs="+", choices=["auto", "bf16", "fp32"], default=["auto"],
                         help="auto: bf16 autocast where the CPU runs it natively (training/precision.py)")
-    parser.add_argument("--d-rates", type=float, nargs="+", default=[QUICK.d_learning_rate],
+    parser.add_argument("--d-rates", type=float, nargs="+", default=None,
                         help=f"D's learning rates; an arm at another than {rate_text(NAMED_FROM_D_RATE)} gets a -d<rate> suffix")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[QUICK.batch_size],
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None,
                         help=f"an arm at another than {NAMED_FROM_BATCH_SIZE} gets a -b<size> suffix; the EMA decay is per step")
-    parser.add_argument("--ema-decays", type=float, nargs="+", default=[QUICK.ema_decay],
+    parser.add_argument("--ema-decays", type=float, nargs="+", default=None,
                         help=f"the EMA generator's decay per step; an arm at another than {NAMED_FROM_EMA_DECAY:g} gets an -ema<decay> suffix. "
                              "The warm-up (1 + step) / (10 + step) stays below 0.999 for 8,991 steps, so a larger decay "
                              "changes nothing in a shorter run")
@@ -175,22 +179,33 @@ def main():
     parser.add_argument("--minutes", type=float, default=0,
                         help="train each arm for this many minutes of steps (at most --epochs epochs; -m<minutes> suffix); "
                              "0: exactly --epochs epochs")
-    parser.add_argument("--grad-clips", type=float, nargs="+", default=[QUICK.grad_clip],
+    parser.add_argument("--grad-clips", type=float, nargs="+", default=None,
                         help=f"the norm G's and D's gradients are clipped to (0: not clipped; R1 steps never are); an arm at "
                              f"another than {NAMED_FROM_GRAD_CLIP:g} gets a -clip<norm> suffix")
-    parser.add_argument("--lecam-weights", type=float, nargs="+", default=[QUICK.lecam_weight],
+    parser.add_argument("--lecam-weights", type=float, nargs="+", default=None,
                         help="the LeCam regulariser's weight in D's loss (losses.LeCamAnchors); an arm with one gets a "
                              "-lecam<weight> suffix")
+    parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
+                        help="the preset whose other settings (and defaults for the above) the arms take; reference: "
+                             "its ADA speed and validation checks (-reference suffix)")
     parser.add_argument("--work", default="weights/learning-rate")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
+    chosen = preset(args.preset, "gan")
+    for name, field in [("rates", "g_learning_rate"), ("d_rates", "d_learning_rate"), ("batch_sizes", "batch_size"),
+                        ("ema_decays", "ema_decay"), ("grad_clips", "grad_clip"), ("lecam_weights", "lecam_weight")]:
+        if getattr(args, name) is None:
+            setattr(args, name, [getattr(chosen, field)])
+    args.epochs = args.epochs or chosen.epochs
     data, data_config, split = default_data()
     work = Path(args.work)
-    vae_path = shared_vae(Path(args.vae), work, split, data_config)
+    vae_path = shared_vae(Path(args.vae), work, split, data_config, args.preset)
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
-                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam),
-                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam)
+                    work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
+                                    args.preset),
+                    split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
+                    args.preset)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
             for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
             for clip in args.grad_clips for lecam in args.lecam_weights]
