@@ -9,9 +9,9 @@ widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm bo
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
 0: none); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 550 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
-gradient clipping and LeCam weight. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed epoch count (``-m<minutes>``;
-the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms that run at different
-speeds on this host are compared at equal time.
+gradient clipping and LeCam weight. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
+epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
+that run at different speeds on this host are compared at equal time.
 
 Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
 once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
@@ -160,7 +160,7 @@ def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vae", default="weights/quick-benchmark/vae_best.pth",
-                        help="the warm start every arm shares (trained with the quick preset, seed 0, if missing)")
+                        help="the warm start every arm shares (trained with --preset's VAE settings, seed 0, if missing)")
     parser.add_argument("--rates", type=float, nargs="+", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
