@@ -332,7 +332,8 @@ PRESETS = {
         # against batch 16's 0.056 and 0.062 after 95 epochs (G 2e-4, D 4e-4), FID 154 / 146 against 159 / 166
         # (benchmarks/results/learning_rate_batch_32_equal_time_intel_xeon_2026-12-05.json). At equal epochs batch 32
         # was worse (0.062-0.076 after 95). G's rate: 2e-4 at batch 16 beat 1e-4 by 0.026-0.040 (0.056 / 0.062 against
-        # 0.082 / 0.102, learning_rate_intel_xeon_2026-12-05.json); the longer reference run keeps batch 16 and 1e-4.
+        # 0.082 / 0.102, learning_rate_intel_xeon_2026-12-05.json);
+        # the reference preset kept batch 16 and 1e-4 until LeCam (below).
         # Then D at 1.2e-3, three times G's rate, beat 8e-4 for both seeds: test KID 0.051 and 0.044 against 0.053 and
         # 0.051, FID 156 / 142 against 154 / 146, and a lower validation KID at epochs 114 and 126 for both
         # (learning_rate_batch_32_d_rate_1.2e-3_intel_xeon_2026-12-05.json). These rates are near the edge: both at 1.5x
@@ -355,20 +356,22 @@ PRESETS = {
         "diffusion": DiffusionTrainConfig(epochs=85, minutes=16, sample_every=17, stats_every=25),
         "data_images": 2000,
     },
-    # The quick recipe trained longer: the model shipped in weights/reference/. 550 GAN epochs took about 2 hours on a
-    # 2-core AMD EPYC (Zen 5); validation KID 0.032 at epoch 300, 0.028 at 550 (benchmarks/README.md). G at 2e-4,
-    # quick's rate, for 300 epochs (a 2-core Intel Xeon): test KID 0.044 ± 0.009, no better than 1e-4's 0.038-0.044
-    # at 300 epochs; ahead of the 550-epoch 1e-4 run (on the Zen 5) at the validation checks of epochs 25-50, behind it
-    # from epoch 100 on (0.036 against 0.032 at 300). So G keeps 1e-4 here.
+    # The quick recipe trained longer: the model shipped in weights/reference/. The shipped one (from 2026-12-06): this
+    # preset's GAN stopped at epoch 454 of its 600 to end a session (resumable), epoch 450's EMA, the best by validation
+    # KID (0.026), on a 2-core Intel Xeon without native bf16 (family 6 model 207, fp32; VAE 6.7 min, GAN 126 min).
+    # Test KID 0.030 ± 0.006, FID 120, V 0.98, A 0.94 (ceilings 0.93 / 0.81)
+    # (benchmarks/results/reference_quick_recipe_lecam_intel_xeon_207_2026-12-06.json).
     "reference": {
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
-        # Quick's recipe (batch 32, G 4e-4, D 1.2e-3) for 600 epochs instead: test KID 0.046 (best by validation, epoch
-        # 325) and 0.042 (epoch 600) against this recipe's 0.034; it learns faster early, then stalls
-        # (benchmarks/results/reference_quick_recipe_600_epochs_intel_xeon_2026-12-05.json).
+        # Quick's recipe with the LeCam term (batch 32, G 4e-4, D 1.2e-3, LeCam 0.3). Without LeCam the same recipe
+        # stalled: validation KID 0.031-0.037 from epoch 275 to 600, test KID 0.046 (best by validation, epoch 325) and
+        # 0.042 (epoch 600) (reference_quick_recipe_600_epochs_intel_xeon_2026-12-05.json, another Xeon, bf16); with it
+        # the validation KID went on falling, 0.030 at 325 to 0.026 at 450, ahead of that run at every check from 150
+        # on. The model shipped before (batch 16, G 1e-4, D 4e-4, 550 epochs, no LeCam; 118 min on a Zen 5) scored
+        # 0.034 ± 0.007, FID 125, V 0.94, A 0.91. G at 2e-4 with that recipe (300 epochs) scored 0.044.
         # No LPIPS term, as in quick: every reference run on record trained without it (no AlexNet weights offline).
-        # No LeCam term (quick's from 2026-12-06 on): the shipped model trained without it, and a 550-epoch run
-        # with it has not been measured.
-        "gan": GANTrainConfig(epochs=550, lpips_weight=0.0, ada_speed_images=200_000, sample_every=10, eval_every=25,
+        "gan": GANTrainConfig(epochs=600, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3, lecam_weight=0.3,
+                              lpips_weight=0.0, ada_speed_images=200_000, sample_every=10, eval_every=25,
                               eval_fakes=128, eval_reals=256, stats_every=50),
         "diffusion": DiffusionTrainConfig(epochs=200, sample_every=20, stats_every=50),
         "data_images": 2000,
