@@ -2,7 +2,7 @@
 # Train, score and export the reference model (the `reference` preset) on the default dataset.
 # Rerun the same command after an interruption: each step resumes or is skipped once done.
 #   bash scripts/train_reference.sh            # work folder: weights/reference_run/
-#   GAN_EPOCHS=300 bash scripts/train_reference.sh   # fewer GAN epochs than the preset's 550
+#   GAN_EPOCHS=300 bash scripts/train_reference.sh   # fewer GAN epochs than the preset's 600
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
