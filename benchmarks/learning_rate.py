@@ -7,9 +7,10 @@ per image, does to the result at equal epochs, or with more ``--epochs`` at equa
 rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema<decay>``); ``--d-channels`` D's
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
-0: none); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
+default dataset is); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 550 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
-gradient clipping and LeCam weight. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
+gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
 that run at different speeds on this host are compared at equal time.
 
@@ -23,7 +24,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--preset quick] [--work weights/learning-rate] [--json out.json]
+        [--ada auto off] [--preset quick] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
@@ -87,7 +88,7 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
              minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
-             preset_name: str = "quick") -> str:
+             preset_name: str = "quick", ada: str = "auto") -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -105,6 +106,8 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-clip{grad_clip:g}"  # ...-clip0
     if lecam_weight:
         name += f"-lecam{lecam_weight:g}"  # ...-lecam0.3
+    if ada != "auto":
+        name += f"-ada_{ada}"  # ...-lecam0.3-ada_off
     if preset_name != "quick":
         name += f"-{preset_name}"  # ...-lecam0.3-reference
     return name
@@ -113,12 +116,13 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
 def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, split, data, data_config,
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
             ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
-            grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight, preset_name: str = "quick") -> dict:
+            grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight, preset_name: str = "quick",
+            ada: str = QUICK.ada) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset(preset_name, "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
                          batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip,
-                         lecam_weight=lecam_weight),
+                         lecam_weight=lecam_weight, ada=ada),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
                   d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
@@ -132,7 +136,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
-            "lecam_weight": lecam_weight, "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
+            "lecam_weight": lecam_weight, "ada": ada, "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
             **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
@@ -185,6 +189,8 @@ def main():
     parser.add_argument("--lecam-weights", type=float, nargs="+", default=None,
                         help="the LeCam regulariser's weight in D's loss (losses.LeCamAnchors); an arm with one gets a "
                              "-lecam<weight> suffix")
+    parser.add_argument("--ada", nargs="+", choices=["auto", "on", "off"], default=None,
+                        help="ADA (auto: on for sets under 5,000 images); an arm with other than auto gets an -ada_<choice> suffix")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "
                              "its ADA speed and validation checks (-reference suffix)")
@@ -193,7 +199,7 @@ def main():
     args = parser.parse_args()
     chosen = preset(args.preset, "gan")
     for name, field in [("rates", "g_learning_rate"), ("d_rates", "d_learning_rate"), ("batch_sizes", "batch_size"),
-                        ("ema_decays", "ema_decay"), ("grad_clips", "grad_clip"), ("lecam_weights", "lecam_weight")]:
+                        ("ema_decays", "ema_decay"), ("grad_clips", "grad_clip"), ("lecam_weights", "lecam_weight"), ("ada", "ada")]:
         if getattr(args, name) is None:
             setattr(args, name, [getattr(chosen, field)])
     args.epochs = args.epochs or chosen.epochs
@@ -203,12 +209,12 @@ def main():
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                                    args.preset),
+                                    args.preset, ada),
                     split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                    args.preset)
+                    args.preset, ada)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
             for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
-            for clip in args.grad_clips for lecam in args.lecam_weights]
+            for clip in args.grad_clips for lecam in args.lecam_weights for ada in args.ada]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {correlation_text(arm['valence_spearman'])}  A {correlation_text(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "
