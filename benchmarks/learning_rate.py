@@ -126,8 +126,10 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
                   d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
-    if not (out / "metrics.json").is_file():
-        evaluate_checkpoint(out / "progressive_gen_ema_best.pth", data, data_config, out=out / "metrics.json",
+    best, metrics_path = out / "progressive_gen_ema_best.pth", out / "metrics.json"
+    # Scored again when a resumed run found a new best after an earlier score (an arm stopped and scored, then resumed).
+    if not metrics_path.is_file() or metrics_path.stat().st_mtime < best.stat().st_mtime:
+        evaluate_checkpoint(best, data, data_config, out=out / "metrics.json",
                             progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
     realism, control = metrics["realism"], metrics["va_control"]

@@ -3,7 +3,10 @@ what their names say: each names a row of benchmarks/ablations.py, and the setti
 are the ones that row builds today, so `ablations.py --rows NAME` reruns it."""
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from helpers.config import model_config_for_size, preset
 
@@ -80,3 +83,28 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 1, ada="auto") == learning_rate.arm_name(4e-4, 1)
     assert learning_rate.arm_name(4e-4, 1, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3, ada="off") \
         == "g_lr_4e-4-s1-b32-d1.2e-3-lecam0.3-ada_off"
+
+
+def test_an_arm_is_scored_again_when_a_resumed_run_found_a_newer_best(tmp_path, monkeypatch):
+    """An arm stopped, scored and resumed can save a new best generator; its old metrics.json must not stand for it."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import learning_rate
+
+    class Scored(Exception):
+        pass
+
+    def score(*args, **kwargs):
+        raise Scored
+
+    monkeypatch.setattr(learning_rate, "evaluate_checkpoint", score)
+    out = tmp_path / "arm"
+    out.mkdir()
+    for name in ["progressive_gen_ema_final.pth", "progressive_gen_ema_best.pth", "metrics.json"]:
+        (out / name).write_text("{}")
+    best = out / "progressive_gen_ema_best.pth"
+    os.utime(out / "metrics.json", (best.stat().st_mtime - 60,) * 2)  # scored before the newer best was saved
+    with pytest.raises(Scored):
+        learning_rate.run_arm(4e-4, 0, 60, tmp_path / "vae.pth", out, None, None, None)
+    os.utime(out / "metrics.json", (best.stat().st_mtime + 60,) * 2)  # scored after it: read as it is
+    with pytest.raises(KeyError):  # this stand-in metrics.json has no "realism"
+        learning_rate.run_arm(4e-4, 0, 60, tmp_path / "vae.pth", out, None, None, None)
