@@ -357,18 +357,18 @@ PRESETS = {
         "data_images": 2000,
     },
     # The quick recipe trained longer: the model shipped in weights/reference/. The shipped one (from 2026-12-06): this
-    # preset's GAN stopped at epoch 454 of its 600 to end a session (resumable), epoch 450's EMA, the best by validation
-    # KID (0.026), on a 2-core Intel Xeon without native bf16 (family 6 model 207, fp32; VAE 6.7 min, GAN 126 min).
-    # Test KID 0.030 ± 0.006, FID 120, V 0.98, A 0.94 (ceilings 0.93 / 0.81)
+    # preset's 600 GAN epochs (in three sittings), epoch 575's EMA, the best by validation KID (0.022), on a 2-core Intel
+    # Xeon without native bf16 (family 6 model 207, fp32; VAE 6.7 min, GAN 170 min). Test KID 0.029 ± 0.006, FID 116,
+    # V 0.98, A 0.92 (ceilings 0.93 / 0.81); epoch 450's, shipped until the run finished, 0.030 ± 0.006, FID 120
     # (benchmarks/results/reference_quick_recipe_lecam_intel_xeon_207_2026-12-06.json).
     "reference": {
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
         # Quick's recipe with the LeCam term (batch 32, G 4e-4, D 1.2e-3, LeCam 0.3). Without LeCam the same recipe
         # stalled: validation KID 0.031-0.037 from epoch 275 to 600, test KID 0.046 (best by validation, epoch 325) and
         # 0.042 (epoch 600) (reference_quick_recipe_600_epochs_intel_xeon_2026-12-05.json, another Xeon, bf16); with it
-        # the validation KID went on falling, 0.030 at 325 to 0.026 at 450, ahead of that run at every check from 150
-        # on. The model shipped before (batch 16, G 1e-4, D 4e-4, 550 epochs, no LeCam; 118 min on a Zen 5) scored
-        # 0.034 ± 0.007, FID 125, V 0.94, A 0.91. G at 2e-4 with that recipe (300 epochs) scored 0.044.
+        # the validation KID went on falling, 0.030 at 325 to 0.026 at 450 and 0.022 at 575, ahead of that run at every
+        # check from 150 on. The model shipped before (batch 16, G 1e-4, D 4e-4, 550 epochs, no LeCam; 118 min on a
+        # Zen 5) scored 0.034 ± 0.007, FID 125, V 0.94, A 0.91. G at 2e-4 with that recipe (300 epochs) scored 0.044.
         # No LPIPS term, as in quick: every reference run on record trained without it (no AlexNet weights offline).
         "gan": GANTrainConfig(epochs=600, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3, lecam_weight=0.3,
                               lpips_weight=0.0, ada_speed_images=200_000, sample_every=10, eval_every=25,
