@@ -129,9 +129,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     best, metrics_path = out / "progressive_gen_ema_best.pth", out / "metrics.json"
     # Scored again when a resumed run found a new best after an earlier score (an arm stopped and scored, then resumed).
     if not metrics_path.is_file() or metrics_path.stat().st_mtime < best.stat().st_mtime:
-        evaluate_checkpoint(best, data, data_config, out=out / "metrics.json",
-                            progress=False)
-    metrics = json.loads((out / "metrics.json").read_text())
+        evaluate_checkpoint(best, data, data_config, out=metrics_path, progress=False)
+    metrics = json.loads(metrics_path.read_text())
     realism, control = metrics["realism"], metrics["va_control"]
     run = sorted((out / "runs").glob("*-gan-*"))[-1]
     run_config = read_config(run)
