@@ -9,7 +9,7 @@ widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm bo
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
 0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
 default dataset is); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
-checks, 550 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
+checks, 600 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
 gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
 that run at different speeds on this host are compared at equal time.
