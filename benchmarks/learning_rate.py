@@ -8,7 +8,8 @@ rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
 0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
-default dataset is); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+default dataset is); ``--upsample bilinear`` arms whose generator upsamples bilinearly (``-up_bilinear``; the generator is
+the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains into ``<work>/vae`` where none is there); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 600 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
 gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
@@ -24,7 +25,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--ada auto off] [--preset quick] [--work weights/learning-rate] [--json out.json]
+        [--ada auto off] [--upsample nearest] [--preset quick] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
@@ -40,6 +41,7 @@ from helpers.data import ensure_default_dataset, load_dataset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.metrics import correlation_text
 from helpers.metrics.evaluate import finite_or_none
+from helpers.models.checkpoint import read_checkpoint
 from helpers.readings import rate_text
 from helpers.training.gan import train_gan
 from helpers.training.runs import read_config, read_stats
@@ -88,7 +90,7 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
              minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
-             preset_name: str = "quick", ada: str = "auto") -> str:
+             preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest") -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -108,6 +110,8 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-lecam{lecam_weight:g}"  # ...-lecam0.3
     if ada != "auto":
         name += f"-ada_{ada}"  # ...-lecam0.3-ada_off
+    if upsample != "nearest":
+        name += f"-up_{upsample}"  # ...-lecam0.3-up_bilinear
     if preset_name != "quick":
         name += f"-{preset_name}"  # ...-lecam0.3-reference
     return name
@@ -137,7 +141,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
-            "lecam_weight": lecam_weight, "ada": ada, "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
+            "lecam_weight": lecam_weight, "ada": ada, "upsample": run_config["model"].get("upsample", "nearest"),
+            "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
             **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
@@ -153,13 +158,17 @@ def default_data():
     return data, data_config, data.split(data_config)
 
 
-def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str = "quick") -> Path:
-    """The warm start the arms share: ``vae_path``, or where it is missing a VAE of the preset (seed 0) trained into
-    ``<work>/vae``."""
+def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str = "quick", upsample: str = "nearest") -> Path:
+    """The warm start the arms share: ``vae_path``, or where it is missing a VAE of the preset (seed 0, ``upsample``)
+    trained into ``<work>/vae``."""
     if vae_path.is_file():
+        found = read_checkpoint(vae_path)["model_config"].get("upsample", "nearest")
+        if found != upsample:
+            raise SystemExit(f"{vae_path} upsamples with {found!r}, not {upsample!r}: pass a --vae trained with "
+                             f"upsample={upsample!r}, or a path where none is yet to train one there")
         return vae_path
-    return train_vae(preset(preset_name, "vae", minutes=0), model_config_for_size(64, preset_name), split[0], split[1],
-                     out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
+    return train_vae(preset(preset_name, "vae", minutes=0), model_config_for_size(64, preset_name, upsample=upsample),
+                     split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
 
 
 def main():
@@ -192,6 +201,8 @@ def main():
                              "-lecam<weight> suffix")
     parser.add_argument("--ada", nargs="+", choices=["auto", "on", "off"], default=None,
                         help="ADA (auto: on for sets under 5,000 images); an arm with other than auto gets an -ada_<choice> suffix")
+    parser.add_argument("--upsample", choices=["nearest", "bilinear"], default="nearest",
+                        help="how the generator (the VAE's decoder) upsamples; the --vae must have been trained so")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "
                              "its ADA speed and validation checks (-reference suffix)")
@@ -206,11 +217,11 @@ def main():
     args.epochs = args.epochs or chosen.epochs
     data, data_config, split = default_data()
     work = Path(args.work)
-    vae_path = shared_vae(Path(args.vae), work, split, data_config, args.preset)
+    vae_path = shared_vae(Path(args.vae), work, split, data_config, args.preset, args.upsample)
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                                    args.preset, ada),
+                                    args.preset, ada, args.upsample),
                     split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
                     args.preset, ada)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds

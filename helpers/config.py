@@ -27,6 +27,9 @@ class ModelConfig:
     # layer drew a fine grid texture, and at the full quick budget it scored KID 0.117 (AMD EPYC run) against
     # the tied layer's 0.073 (benchmarks/results/ablations_full_budget.json; 0.126 vs 0.246/0.297 at 0.4 budget).
     rgb_output: str = "tied"
+    # How every x2 upsampling in the generator starts before its 3x3 conv: "nearest" (the original's) or "bilinear"
+    # (nearest, then a fixed [1, 2, 1] filter; models/upsample.py), which leaves G no 2-pixel grid to put its dots on.
+    upsample: str = "nearest"
     # 0: the RGB layer above makes the full-size image straight from the last stage's features, so
     # every 2x2 block of output pixels is an interpolation of one 3x3 neighbourhood at half size.
     # > 0: one feature stage at full resolution with this many channels (nearest x2 + 3x3 conv),
@@ -74,6 +77,8 @@ class ModelConfig:
             raise ValueError(f"d_spectral_norm must be 'all', 'head' or 'none', not {self.d_spectral_norm!r}")
         if self.rgb_output not in ("tied", "subpixel"):
             raise ValueError(f"rgb_output must be 'tied' or 'subpixel', not {self.rgb_output!r}")
+        if self.upsample not in ("nearest", "bilinear"):
+            raise ValueError(f"upsample must be 'nearest' or 'bilinear', not {self.upsample!r}")
         if self.full_resolution_channels < 0:
             raise ValueError(f"full_resolution_channels must be 0 or more, not {self.full_resolution_channels}")
         if self.full_resolution_channels and self.rgb_output != "tied":
@@ -87,7 +92,8 @@ class ModelConfig:
 # The first version's recipe, for the ablations: one conv per D stage with spectral norm on every
 # layer, VA from 8x8 on, a tied nearest+conv RGB output straight from the last stage, no noise inputs.
 FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(32, 64, 128, 128),
-                           eru_at_start=False, rgb_output="tied", full_resolution_channels=0, noise_inputs=False)
+                           eru_at_start=False, rgb_output="tied", upsample="nearest", full_resolution_channels=0,
+                           noise_inputs=False)
 
 # Model widths per preset and size: "ci" tiny (proves the code runs), "quick" sized for a CPU
 # budget, "full" for a GPU (the original had 5 M parameters in G and 28 M in D). The full-resolution

@@ -56,8 +56,10 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             lecam = arm.get("lecam_weight", 0.0)  # recorded from 2026-12-06 on, with the LeCam arms
             preset_name = arm.get("preset", "quick")  # recorded from 2026-12-06 on, with the first reference-preset arm
             ada = arm.get("ada", "auto")  # recorded from the ADA-off arms on (2026-12-06)
+            upsample = arm.get("upsample", "nearest")  # recorded from the bilinear arms on (2026-12-06)
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
-                                                        d_channels, minutes, grad_clip, lecam, preset_name, ada), \
+                                                        d_channels, minutes, grad_clip, lecam, preset_name, ada,
+                                                        upsample), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -83,6 +85,9 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 1, ada="auto") == learning_rate.arm_name(4e-4, 1)
     assert learning_rate.arm_name(4e-4, 1, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3, ada="off") \
         == "g_lr_4e-4-s1-b32-d1.2e-3-lecam0.3-ada_off"
+    assert learning_rate.arm_name(4e-4, 1, upsample="nearest") == learning_rate.arm_name(4e-4, 1)
+    assert learning_rate.arm_name(4e-4, 0, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3, upsample="bilinear") \
+        == "g_lr_4e-4-s0-b32-d1.2e-3-lecam0.3-up_bilinear"
 
 
 def test_an_arm_is_scored_again_when_a_resumed_run_found_a_newer_best(tmp_path, monkeypatch):

@@ -205,6 +205,37 @@ def test_fast_upsample_conv_equals_nearest_upsample_then_conv():
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-3)
 
 
+def test_bilinear_upsample_conv_equals_bilinear_upsample_then_conv_away_from_the_edge():
+    layer = UpsampleConv3x3(5, 7, bilinear=True)
+    x = torch.randn(2, 5, 8, 6)
+    up = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    reference = F.conv2d(up, layer.weight, layer.bias, padding=1)
+    out = layer(x)
+    assert out.shape == reference.shape == (2, 7, 16, 12)
+    # Two pixels in from the edge neither the conv's zero padding nor the filter's repeated border reaches.
+    assert torch.allclose(out[..., 2:-2, 2:-2], reference[..., 2:-2, 2:-2], atol=1e-5)
+    nearest = UpsampleConv3x3(5, 7)
+    nearest.load_state_dict(layer.state_dict())  # the same parameters: the option adds no weights
+    assert not torch.allclose(nearest(x)[..., 2:-2, 2:-2], reference[..., 2:-2, 2:-2], atol=1e-3)
+
+
+def test_generator_upsample_setting_reaches_every_upsampling_and_old_checkpoints_load_as_nearest(tmp_path):
+    config = model_config_for_size(64, "ci", upsample="bilinear")
+    generator = Generator(config)
+    layers = [m for m in generator.modules() if isinstance(m, UpsampleConv3x3)]
+    assert len(layers) == config.stages + 1 and all(layer.bilinear for layer in layers)
+    save_model(generator, tmp_path / "g.pth", "generator")
+    loaded, _ = load_model(tmp_path / "g.pth", "generator")
+    assert loaded.config.upsample == "bilinear"
+    data = torch.load(tmp_path / "g.pth", weights_only=True)
+    del data["model_config"]["upsample"]  # a checkpoint from before the setting existed
+    torch.save(data, tmp_path / "old.pth")
+    old, _ = load_model(tmp_path / "old.pth", "generator")
+    assert not any(m.bilinear for m in old.modules() if isinstance(m, UpsampleConv3x3))
+    with pytest.raises(ValueError, match="upsample"):
+        model_config_for_size(64, "ci", upsample="bicubic")
+
+
 def test_minibatch_stddev_groups_consecutive_samples():
     reals, fakes = torch.zeros(4, 2, 2, 2), torch.randn(4, 2, 2, 2)
     out = minibatch_stddev(torch.cat([reals, fakes]), group_size=4)

@@ -68,9 +68,10 @@ def _upsample(image: torch.Tensor) -> torch.Tensor:
 
 
 class UpStage(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, eru_kind: str, eru_hidden: int, noise_input: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, eru_kind: str, eru_hidden: int, noise_input: bool = False,
+                 bilinear: bool = False):
         super().__init__()
-        self.up_conv = UpsampleConv3x3(in_channels, out_channels)  # nearest x2, then 3x3 conv
+        self.up_conv = UpsampleConv3x3(in_channels, out_channels, bilinear)  # nearest (or bilinear) x2, then 3x3 conv
         self.noise = NoiseInput(out_channels) if noise_input else None
         self.eru = make_eru(eru_kind, out_channels, eru_hidden)
 
@@ -102,10 +103,11 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config.check()
         channels = config.g_channels
+        bilinear = config.upsample == "bilinear"
         self.start = nn.Linear(config.latent_dim, channels[0] * 16)
         self.start_eru = make_eru(config.eru, channels[0], config.eru_hidden) if config.eru_at_start else None
         self.stages = nn.ModuleList(
-            UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden, config.noise_inputs)
+            UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden, config.noise_inputs, bilinear)
             for i in range(config.stages)
         )
         self.skip_rgbs = nn.ModuleList(nn.Conv2d(channels[i + 1], 3, 1) for i in range(config.stages)) if config.rgb_skips else None
@@ -113,12 +115,12 @@ class Generator(nn.Module):
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
         if config.full_resolution_channels:
             # One feature stage at the output's size, then RGB (ModelConfig.full_resolution_channels).
-            self.to_full_resolution = UpsampleConv3x3(channels[-1], config.full_resolution_channels)
+            self.to_full_resolution = UpsampleConv3x3(channels[-1], config.full_resolution_channels, bilinear)
             self.full_resolution_noise = NoiseInput(config.full_resolution_channels) if config.noise_inputs else None
             self.to_rgb = nn.Conv2d(config.full_resolution_channels, 3, 3, padding=1)
         else:
             self.to_full_resolution = None
-            self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3)
+            self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3, bilinear)
 
     def noise_maps(self, z: torch.Tensor) -> list:
         """The noise maps (B, 1, S, S) that follow the latent in z, one per noise input; None without."""

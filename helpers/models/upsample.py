@@ -14,6 +14,17 @@ An earlier version ran four 2x2 convolutions as one and cropped the four output 
 it; autograd's backward of those crops zero-filled the whole phase tensor four times. On a
 2-core AMD EPYC (Zen 3) the 64 px layer's forward + backward took 22.7 ms that way and 13.0 ms
 as one transposed convolution.
+
+``bilinear=True`` computes ``conv3x3(bilinear_upsample_x2(x))`` instead, with the same weights. Bilinear x2
+(align_corners=False) is nearest x2 followed by the [1, 2, 1] / 4 filter along each axis (a a b b becomes
+.., (3a + b) / 4, (a + 3b) / 4, ..), and two convolutions commute, so the layer filters the cheap form's output:
+a fixed depthwise 3x3 filter adds 9 multiply-adds per output value, against 36 per input channel of the
+3x3 conv. Equal to the plain form away from the image's edge, where the filter repeats the border pixel.
+Why: after nearest x2 every 2x2 block starts as one value, and a generator that draws single-pixel dots (snow,
+stars) learns to put them where the conv sees a block's edge, which is always at the same phase of the
+2-pixel grid (measured on the reference model: 81% of the dots in its dark images on one of the four
+phases, against 25% for a grid-free picture; benchmarks/README.md). The filter removes that grid before G
+can use it, as StyleGAN2's [1, 3, 3, 1] upsampling filter does (Karras et al. 2020, appendix B).
 """
 
 import math
@@ -21,6 +32,9 @@ import math
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+# The [1, 2, 1] / 4 filter along both axes: after nearest x2 it makes bilinear x2.
+_BINOMIAL_3X3 = torch.outer(torch.tensor([1.0, 2.0, 1.0]), torch.tensor([1.0, 2.0, 1.0])) / 16
 
 # Row k of the 4-tap kernel sums these taps of the 3-tap kernel: (w2, w1 + w2, w0 + w1, w0).
 _BOX_TAPS = torch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
@@ -32,11 +46,20 @@ def _transposed_kernel(weight: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ky,lx,oiyx->iokl", taps, taps, weight)
 
 
-class UpsampleConv3x3(nn.Module):
-    """``conv3x3(nearest_upsample_x2(x))`` with an ordinary 3x3 weight and bias."""
+def binomial_filter(x: torch.Tensor) -> torch.Tensor:
+    """Each channel filtered with [1, 2, 1] x [1, 2, 1] / 16, the border pixels repeated outside the image."""
+    channels = x.shape[1]
+    kernel = _BINOMIAL_3X3.to(device=x.device, dtype=x.dtype).expand(channels, 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=channels)
 
-    def __init__(self, in_channels: int, out_channels: int):
+
+class UpsampleConv3x3(nn.Module):
+    """``conv3x3(nearest_upsample_x2(x))`` with an ordinary 3x3 weight and bias; with ``bilinear=True``
+    ``conv3x3(bilinear_upsample_x2(x))``, away from the edge (see the module's docstring)."""
+
+    def __init__(self, in_channels: int, out_channels: int, bilinear: bool = False):
         super().__init__()
+        self.bilinear = bilinear
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 3, 3))
         self.bias = nn.Parameter(torch.empty(out_channels))
         # nn.Conv2d's default initialisation, so both forms start from the same distribution.
@@ -54,7 +77,8 @@ class UpsampleConv3x3(nn.Module):
         return self._cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv_transpose2d(x, self._kernel(), self.bias, stride=2, padding=1)
+        x = F.conv_transpose2d(x, self._kernel(), self.bias, stride=2, padding=1)
+        return binomial_filter(x) if self.bilinear else x
 
 
 def icnr_(conv: nn.Conv2d, scale: int = 2) -> nn.Conv2d:
