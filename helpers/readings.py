@@ -402,6 +402,24 @@ def read_fixed_va(numbers: dict) -> str:
     return text + " About as varied as real images at this VA: no sign of collapse here."
 
 
+def read_dot_grid(numbers: dict) -> str:
+    """Whether the generator's dots (snow, stars) sit on its upsampling's 2-pixel grid, against the real images'."""
+    if numbers is None:
+        return "Fewer than 2 real images with valence below 3.5 and arousal below 4: no dark images to look for dots in."
+    real, generated = numbers["real"], numbers["generated"]
+    text = (f"Dots per dark image: real {real['dots_per_image']:.1f} (N {numbers['n_real']}), generated "
+            f"{generated['dots_per_image']:.1f}. On the most common of the four phases of the 2-pixel grid: real "
+            f"{real['top_share']:.0%}, generated {generated['top_share']:.0%} (25% where dots fall anywhere).")
+    if generated["dots"] < 20:
+        return text + " Too few generated dots to tell where they sit: this generator barely draws snow or stars yet."
+    if generated["top_share"] < 0.4:
+        return text + " The generated dots fall anywhere, as real ones do: no lattice."
+    if numbers["upsample"] == "nearest":
+        return text + (" The generated dots sit on a lattice: the generator learned to put them where its nearest "
+                       "upsampling's 2x2 blocks meet. ModelConfig.upsample='bilinear' takes that grid away.")
+    return text + " The generated dots sit on a lattice, though this generator upsamples bilinearly."
+
+
 def read_nearest(numbers: dict) -> str:
     generated, held_out = numbers["generated_median"], numbers["held_out_median"]
     text = (f"Median distance to the nearest training image (16x16 pixels): generated {generated:.2f}, held-out real "

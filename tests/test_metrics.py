@@ -16,8 +16,10 @@ from helpers.metrics import (
     InceptionWeightsMissing,
     VARegressor,
     affect_slopes,
+    bright_dots,
     colour_stats,
     copy_fraction,
+    dot_phases,
     evaluate,
     fid,
     find_inception_weights,
@@ -467,3 +469,29 @@ def test_evaluate_end_to_end_on_a_fake_generator():
     table = format_metrics_table(metrics)
     assert "FID (gen 4 vs real 6)" in table and "KID (gen 4 vs real 6; 10 subsets of 2)" in table
     assert "± 0 " not in table
+
+
+def _dark_images_with_dots(rows, columns, n=40, dots=6, seed=0):
+    """Dark noisy images with ``dots`` white pixels each, at rows and columns drawn from the given ranges."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 20, size=(n, 32, 32, 3), dtype=np.uint8)
+    planted = []
+    for index in range(n):
+        for _ in range(dots):
+            row, column = rng.choice(rows), rng.choice(columns)
+            images[index, row, column] = 255
+            planted.append((index, row, column))
+    return images, planted
+
+
+def test_dot_phases_tell_dots_on_a_lattice_from_dots_anywhere():
+    anywhere, _ = _dark_images_with_dots(np.arange(2, 30), np.arange(2, 30))
+    on_lattice, planted = _dark_images_with_dots(np.arange(2, 30, 2), np.arange(3, 30, 4))
+    loose = dot_phases(anywhere)
+    assert 0.25 <= loose["top_share"] < 0.35 and loose["dots_per_image"] > 5
+    tight = dot_phases(on_lattice)
+    assert tight["top_share"] == 1.0 and tight["shares"][0, 1] == 1.0  # even rows, odd columns
+    assert set(map(tuple, bright_dots(on_lattice).tolist())) == set(planted)
+    assert dot_phases(on_lattice, period=4)["top_share"] > 0.45  # columns 3 mod 4, rows 0 or 2 mod 4
+    with pytest.raises(ValueError, match="N, H, W, 3"):
+        bright_dots(on_lattice[..., 0])

@@ -388,6 +388,35 @@ def test_more_readings_follow_the_numbers(tmp_path):
     assert "ADA was off" in readings.read_ada(_history(p=0.5), 0.6, tmp_path)
 
 
+def test_dark_dot_phases_and_their_reading(monkeypatch):
+    """The diagnostic finds dots only where the generator draws them, and the reading follows the shares."""
+    class Dark:
+        valence = np.array([1.0, 2.0, 8.0, 2.5])
+        arousal = np.array([1.0, 3.0, 8.0, 2.0])
+        images = np.zeros((4, 32, 32, 3), dtype=np.uint8)
+
+    def dotted(generator, valence, arousal, seeds):  # white dots on even rows and odd columns only
+        images = np.zeros((len(seeds), 32, 32, 3), dtype=np.uint8)
+        images[:, 4:28:6, 5:28:6] = 255
+        return images
+
+    monkeypatch.setattr(diagnostics, "generate", dotted)
+    generator = Generator(model_config_for_size(64, "ci"))
+    numbers = diagnostics.dark_dot_phases(generator, Dark(), count=8)
+    assert numbers["n_real"] == 3 and numbers["real"]["dots"] == 0  # the bright image (V 8, A 8) is not dark
+    assert numbers["generated"]["top_share"] == 1.0 and numbers["generated"]["dots_per_image"] == 16
+    assert numbers["upsample"] == "nearest"
+    assert "lattice" in readings.read_dot_grid(numbers) and "bilinear" in readings.read_dot_grid(numbers)
+    plt.close(diagnostics.dot_grid_figure(numbers))
+    numbers["generated"]["top_share"] = 0.27
+    assert "no lattice" in readings.read_dot_grid(numbers)
+    numbers["generated"]["dots"] = 5
+    assert "barely draws" in readings.read_dot_grid(numbers)
+    Dark.valence = np.full(4, 8.0)
+    assert diagnostics.dark_dot_phases(generator, Dark()) is None
+    assert "no dark images" in readings.read_dot_grid(None)
+
+
 def test_label_bounds_reading_counts_ratings_on_the_bounds():
     smooth = np.linspace(1.3, 8.7, 200)
     assert "No spike" in readings.read_label_bounds(smooth, smooth[::-1])
