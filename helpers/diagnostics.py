@@ -166,46 +166,56 @@ def fixed_va_figure(generator, data, valence: float = 5.0, arousal: float = 5.0,
     return figure, numbers
 
 
-def dark_dot_phases(generator, data, count: int = 512, valence_below: float = 3.5, arousal_below: float = 4.0) -> dict:
-    """Where the dots (snow, stars) of dark images sit on the pixel grid (``metrics.dot_phases``): the real images
-    of ``data`` with valence below ``valence_below`` and arousal below ``arousal_below``, and ``count`` generated ones
-    requested at their labels (drawn at random; seeds 0, 1, ...). {"real", "generated": dot_phases of each,
-    "n_real", "upsample": how the generator upsamples, "images": the generated images}; None with under 2 dark reals."""
-    from helpers.metrics import dot_phases
+def dark_dots(generator, data, count: int = 512, valence_below: float = 3.5, arousal_below: float = 4.0) -> dict:
+    """Where the dots (snow, stars) of dark images fall (``metrics.dot_positions``): the real images of ``data`` with
+    valence below ``valence_below`` and arousal below ``arousal_below``, and ``count`` generated ones requested at
+    their labels (drawn at random; seeds 0, 1, ...). {"real", "generated": dot_positions of each, "n_real",
+    "upsample": how the generator upsamples, "real_images", "images": the generated images}; None with under 2
+    dark reals."""
+    from helpers.metrics import dot_positions
 
     dark = np.flatnonzero((data.valence < valence_below) & (data.arousal < arousal_below))
     if len(dark) < 2:
         return None
     requested = np.random.default_rng(0).choice(dark, count)
     images = generate(generator, data.valence[requested], data.arousal[requested], np.arange(count))
-    return {"real": dot_phases(data.images[dark]), "generated": dot_phases(images), "n_real": len(dark),
-            "upsample": getattr(getattr(generator, "config", None), "upsample", None), "images": images}
+    return {"real": dot_positions(data.images[dark]), "generated": dot_positions(images), "n_real": len(dark),
+            "upsample": getattr(getattr(generator, "config", None), "upsample", None),
+            "real_images": data.images[dark], "images": images}
+
+
+def _dot_map(images: np.ndarray) -> np.ndarray:
+    """For each pixel, the share of ``images`` with a dot there."""
+    from helpers.metrics import bright_dots
+
+    counts = np.zeros(images.shape[1:3])
+    dots = bright_dots(images)
+    np.add.at(counts, (dots[:, 1], dots[:, 2]), 1)
+    return counts / len(images)
 
 
 def dot_grid_figure(numbers: dict, count: int = 3, zoom: int = 4):
-    """The ``count`` generated dark images with the most dots, enlarged ``zoom`` times without smoothing, and the
-    share of the dots on each of the four phases of the 2-pixel grid (row, column modulo 2), real beside generated."""
+    """The ``count`` generated dark images with the most dots, enlarged ``zoom`` times without smoothing, then for
+    the real and the generated dark images the share of images with a dot at each pixel: even speckle where dots
+    fall anywhere, bright fixed spots where a generator draws the same dots in every image."""
     from helpers.metrics import bright_dots
 
     images = numbers["images"]
     per_image = np.bincount(bright_dots(images)[:, 0], minlength=len(images))
     dotted = images[np.argsort(-per_image, kind="stable")[:count]]
-    figure, axes = plt.subplots(1, count + 2, figsize=(3.0 * count + 4.4, 3.3),
-                                gridspec_kw={"width_ratios": [1] * count + [0.7, 0.7]})
+    figure, axes = plt.subplots(1, count + 2, figsize=(3.0 * (count + 2), 3.9))
     for axis, image in zip(axes, dotted):
         axis.imshow(np.kron(image, np.ones((zoom, zoom, 1), dtype=image.dtype)))
         axis.axis("off")
     axes[0].set_title(f"generated dark images with the most dots (x{zoom})", fontsize=9, loc="left")
-    for axis, name in zip(axes[count:], ("real", "generated")):
-        shares = numbers[name]["shares"]
-        axis.imshow(shares, cmap="magma", vmin=0, vmax=1)
-        for (row, column), share in np.ndenumerate(shares):
-            axis.text(column, row, f"{share:.0%}", ha="center", va="center", color="white" if share < 0.6 else "black")
-        axis.set_xticks([0, 1], ["even", "odd"])
-        axis.set_yticks([0, 1], ["even", "odd"])
-        axis.set_xlabel("column", fontsize=8)
-        axis.set_ylabel("row", fontsize=8)
-        axis.set_title(f"{name}: dots per phase", fontsize=9)
+    maps = {"real": _dot_map(numbers["real_images"]), "generated": _dot_map(images)}
+    top = max(value.max() for value in maps.values()) or 1.0
+    for axis, (name, dot_map) in zip(axes[count:], maps.items()):
+        axis.imshow(dot_map, cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+        axis.axis("off")
+        stats = numbers[name]
+        axis.set_title(f"{name}: images with a dot at each pixel\n{stats['top_share']:.0%} on one phase, "
+                       f"repeats {stats['repeat_ratio']:.1f}x chance", fontsize=9)
     figure.tight_layout()
     return figure
 

@@ -403,21 +403,37 @@ def read_fixed_va(numbers: dict) -> str:
 
 
 def read_dot_grid(numbers: dict) -> str:
-    """Whether the generator's dots (snow, stars) sit on its upsampling's 2-pixel grid, against the real images'."""
+    """Whether the generator's dots (snow, stars) sit on a 2-pixel grid or on the same pixels in every image,
+    against the real images'."""
     if numbers is None:
         return "Fewer than 2 real images with valence below 3.5 and arousal below 4: no dark images to look for dots in."
     real, generated = numbers["real"], numbers["generated"]
     text = (f"Dots per dark image: real {real['dots_per_image']:.1f} (N {numbers['n_real']}), generated "
             f"{generated['dots_per_image']:.1f}. On the most common of the four phases of the 2-pixel grid: real "
-            f"{real['top_share']:.0%}, generated {generated['top_share']:.0%} (25% where dots fall anywhere).")
+            f"{real['top_share']:.0%}, generated {generated['top_share']:.0%} (25% where dots fall anywhere). Two "
+            f"images with a dot on the same pixel: real {real['repeat_ratio']:.1f}x, generated "
+            f"{generated['repeat_ratio']:.1f}x as often as dots placed at random would.")
     if generated["dots"] < 20:
-        return text + " Too few generated dots to tell where they sit: this generator barely draws snow or stars yet."
-    if generated["top_share"] < 0.4:
-        return text + " The generated dots fall anywhere, as real ones do: no lattice."
-    if numbers["upsample"] == "nearest":
-        return text + (" The generated dots sit on a lattice: the generator learned to put them where its nearest "
-                       "upsampling's 2x2 blocks meet. ModelConfig.upsample='bilinear' takes that grid away.")
-    return text + " The generated dots sit on a lattice, though this generator upsamples bilinearly."
+        return text + " Too few generated dots to tell where they sit: this generator barely draws snow or stars."
+    lattice = generated["top_share"] >= 0.4
+    # 5x: every nearest-upsampling model measured repeated its dots 11-16x, the bilinear ones (whose few dots gather
+    # in the sky) 3-3.5x, real dark images 0.8x (benchmarks/README.md, fourteenth session).
+    sticking = generated["repeat_ratio"] >= max(5.0, 2 * real["repeat_ratio"])
+    clustered = generated["repeat_ratio"] >= 2 * max(1.0, real["repeat_ratio"])
+    if lattice and sticking:
+        verdict = (" The generated dots sit on a lattice and on the same pixels image after image: the generator draws "
+                   "its snow and stars as a fixed pattern glued to the pixel grid, not where each image needs them.")
+    elif sticking:
+        verdict = (" The generated dots fall on every phase, but on the same pixels image after image: a fixed pattern "
+                   "glued to the pixel grid.")
+    elif lattice:
+        verdict = " The generated dots sit on a lattice: most of them on one phase of the 2-pixel grid."
+    elif clustered:
+        return text + (" The generated dots fall on every phase but gather on fewer pixels or regions than real ones "
+                       "do; short of a fixed pattern.")
+    else:
+        return text + " The generated dots fall anywhere, as real ones do."
+    return text + verdict + f" (This generator upsamples with {numbers['upsample']!r}; ModelConfig.upsample.)"
 
 
 def read_nearest(numbers: dict) -> str:

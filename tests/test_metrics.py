@@ -19,7 +19,7 @@ from helpers.metrics import (
     bright_dots,
     colour_stats,
     copy_fraction,
-    dot_phases,
+    dot_positions,
     evaluate,
     fid,
     find_inception_weights,
@@ -484,14 +484,20 @@ def _dark_images_with_dots(rows, columns, n=40, dots=6, seed=0):
     return images, planted
 
 
-def test_dot_phases_tell_dots_on_a_lattice_from_dots_anywhere():
+def test_dot_positions_tell_dots_on_a_lattice_or_on_fixed_pixels_from_dots_anywhere():
     anywhere, _ = _dark_images_with_dots(np.arange(2, 30), np.arange(2, 30))
     on_lattice, planted = _dark_images_with_dots(np.arange(2, 30, 2), np.arange(3, 30, 4))
-    loose = dot_phases(anywhere)
+    loose = dot_positions(anywhere)
     assert 0.25 <= loose["top_share"] < 0.35 and loose["dots_per_image"] > 5
-    tight = dot_phases(on_lattice)
+    assert 0.7 < loose["repeat_ratio"] < 1.3  # dots at random share pixels as often as chance says
+    tight = dot_positions(on_lattice)
     assert tight["top_share"] == 1.0 and tight["shares"][0, 1] == 1.0  # even rows, odd columns
     assert set(map(tuple, bright_dots(on_lattice).tolist())) == set(planted)
-    assert dot_phases(on_lattice, period=4)["top_share"] > 0.45  # columns 3 mod 4, rows 0 or 2 mod 4
+    assert dot_positions(on_lattice, period=4)["top_share"] > 0.45  # columns 3 mod 4, rows 0 or 2 mod 4
+    # The same 6 pixels dotted in every image: pairs share every dot, 28 * 28 / 6 times as often as chance.
+    stuck = np.zeros((40, 32, 32, 3), dtype=np.uint8)
+    stuck[:, [5, 9, 13, 17, 21, 25], [6, 10, 14, 18, 22, 26]] = 255
+    assert dot_positions(stuck)["repeat_ratio"] == pytest.approx(28 * 28 / 6)
+    assert np.isnan(dot_positions(stuck[:1])["repeat_ratio"])  # one image: no pairs to compare
     with pytest.raises(ValueError, match="N, H, W, 3"):
         bright_dots(on_lattice[..., 0])

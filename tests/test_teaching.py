@@ -388,32 +388,37 @@ def test_more_readings_follow_the_numbers(tmp_path):
     assert "ADA was off" in readings.read_ada(_history(p=0.5), 0.6, tmp_path)
 
 
-def test_dark_dot_phases_and_their_reading(monkeypatch):
-    """The diagnostic finds dots only where the generator draws them, and the reading follows the shares."""
+def test_dark_dots_and_their_reading(monkeypatch):
+    """The diagnostic finds dots only where the generator draws them, and the reading follows the numbers."""
     class Dark:
         valence = np.array([1.0, 2.0, 8.0, 2.5])
         arousal = np.array([1.0, 3.0, 8.0, 2.0])
         images = np.zeros((4, 32, 32, 3), dtype=np.uint8)
 
-    def dotted(generator, valence, arousal, seeds):  # white dots on even rows and odd columns only
+    def stuck(generator, valence, arousal, seeds):  # white dots on the same even rows and odd columns in every image
         images = np.zeros((len(seeds), 32, 32, 3), dtype=np.uint8)
         images[:, 4:28:6, 5:28:6] = 255
         return images
 
-    monkeypatch.setattr(diagnostics, "generate", dotted)
+    monkeypatch.setattr(diagnostics, "generate", stuck)
     generator = Generator(model_config_for_size(64, "ci"))
-    numbers = diagnostics.dark_dot_phases(generator, Dark(), count=8)
+    numbers = diagnostics.dark_dots(generator, Dark(), count=8)
     assert numbers["n_real"] == 3 and numbers["real"]["dots"] == 0  # the bright image (V 8, A 8) is not dark
     assert numbers["generated"]["top_share"] == 1.0 and numbers["generated"]["dots_per_image"] == 16
-    assert numbers["upsample"] == "nearest"
-    assert "lattice" in readings.read_dot_grid(numbers) and "bilinear" in readings.read_dot_grid(numbers)
+    assert numbers["generated"]["repeat_ratio"] > 10 and numbers["upsample"] == "nearest"
+    numbers["real"]["repeat_ratio"] = 0.8  # no real dots here: give the reading a real-looking reference
+    assert "lattice and on the same pixels" in readings.read_dot_grid(numbers)
     plt.close(diagnostics.dot_grid_figure(numbers))
     numbers["generated"]["top_share"] = 0.27
-    assert "no lattice" in readings.read_dot_grid(numbers)
+    assert "fall on every phase, but on the same pixels" in readings.read_dot_grid(numbers)
+    numbers["generated"]["repeat_ratio"] = 3.5
+    assert "short of a fixed pattern" in readings.read_dot_grid(numbers)
+    numbers["generated"]["repeat_ratio"] = 1.1
+    assert "fall anywhere" in readings.read_dot_grid(numbers)
     numbers["generated"]["dots"] = 5
     assert "barely draws" in readings.read_dot_grid(numbers)
     Dark.valence = np.full(4, 8.0)
-    assert diagnostics.dark_dot_phases(generator, Dark()) is None
+    assert diagnostics.dark_dots(generator, Dark()) is None
     assert "no dark images" in readings.read_dot_grid(None)
 
 

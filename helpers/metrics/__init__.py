@@ -8,13 +8,13 @@
 * ``regressor``: an independent VA regressor, the judge of VA control
 * ``colour``: brightness, saturation, warmth and their slopes against VA
 * ``diversity``: pairwise distances; ``memorisation``: ``copy_fraction``, closer to training than held-out data
-* ``dots``: ``dot_phases``, whether bright dots (snow, stars) sit on the upsampling's 2-pixel grid
+* ``dots``: ``dot_positions``, whether bright dots (snow, stars) sit on a 2-pixel grid or on the same pixels in every image
 """
 
 from helpers.metrics.colour import affect_slopes, colour_stats
 from helpers.metrics.correlation import correlation_text, least_squares_slope, pearson, spearman
 from helpers.metrics.distances import KID, fid, kid, real_vs_real_floor, sliding_window_kid
-from helpers.metrics.dots import bright_dots, dot_phases
+from helpers.metrics.dots import bright_dots, dot_positions
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
 from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images, metrics_json
 from helpers.metrics.inception import (
@@ -39,7 +39,7 @@ __all__ = [
     "colour_stats",
     "copy_fraction",
     "correlation_text",
-    "dot_phases",
+    "dot_positions",
     "evaluate",
     "fid",
     "find_inception_weights",

@@ -1,12 +1,18 @@
 """Where the bright single-pixel dots of a set of images (snow, stars) sit on the pixel grid.
 
-In a photograph, or in the procedural landscapes, a snowflake or a star falls anywhere: over many
-images the dots' positions modulo 2 spread evenly over the four phases (even or odd row, even or
-odd column), a share of 1/4 each. A generator that upsamples with nearest x2 starts every 2x2
-block as one value, and can learn to draw its dots where the 3x3 conv after it sees a block's
-edge, which is always the same phase: the student sees stars on a lattice. ``dot_phases``
-measures that share; on the shipped reference model's dark images 81% of the dots sat on one
-of the four phases (benchmarks/README.md).
+In a photograph, or in the procedural landscapes, a snowflake or a star falls anywhere, and
+anywhere again in the next image. ``dot_positions`` measures two ways a generator can fail that:
+
+* phase: over many images the dots' positions modulo 2 spread evenly over the four phases (even or
+  odd row, even or odd column), a share of 1/4 each. A generator whose upsampling starts every 2x2
+  block as one value (nearest x2) can draw its dots where the blocks meet, always on one phase: the
+  stars come out on a lattice.
+* repeats: how much more often two different images have a dot on the same pixel than dots placed
+  at random would (1: no more often). A generator can glue its details to pixel positions (the
+  "texture sticking" of Karras et al. 2021, StyleGAN3, section 1), the same stars in every sky.
+
+On the shipped reference model's dark images 80% of the dots sat on one of the four phases and two
+images shared a dot about 10 times as often as chance (benchmarks/README.md).
 """
 
 import numpy as np
@@ -28,15 +34,33 @@ def bright_dots(images: np.ndarray, contrast: float = 40.0) -> np.ndarray:
     return np.argwhere(peaks)
 
 
-def dot_phases(images: np.ndarray, period: int = 2, contrast: float = 40.0) -> dict:
-    """How the dots of ``images`` spread over the period x period phases of the pixel grid.
+def repeat_ratio(dots: np.ndarray, images: int, positions: int) -> float:
+    """How many times more often two different images have a dot on the same pixel than if every image's dots
+    were placed at random among ``positions`` pixels: 1 for dots anywhere, up to about ``positions`` / (dots per
+    image) for the same dots in every image. NaN with dots in fewer than two images.
+
+    With c_p images dotted at pixel p and k_i dots in image i, the ordered pairs of images sharing a dot number
+    sum_p c_p (c_p - 1); placed at random they would number sum_{i != j} k_i k_j / positions."""
+    per_pixel = np.unique(dots[:, 1:], axis=0, return_counts=True)[1] if len(dots) else np.zeros(0)
+    per_image = np.bincount(dots[:, 0], minlength=images) if len(dots) else np.zeros(images)
+    chance = (per_image.sum() ** 2 - np.square(per_image).sum()) / positions
+    if chance <= 0:
+        return float("nan")
+    return float(np.sum(per_pixel * (per_pixel - 1.0)) / chance)
+
+
+def dot_positions(images: np.ndarray, period: int = 2, contrast: float = 40.0) -> dict:
+    """How the dots of ``images`` spread over the period x period phases of the pixel grid, and how often they repeat.
 
     ``shares[r, c]``: the fraction of all dots whose row is r and whose column is c modulo
     ``period``; ``top_share``: the largest of them, 1 / period**2 where the dots fall anywhere
-    and 1 where every dot sits on one phase; ``dots_per_image`` says how many dots that rests on."""
+    and 1 where every dot sits on one phase; ``repeat_ratio``: see ``repeat_ratio``;
+    ``dots_per_image`` says how many dots that rests on."""
     dots = bright_dots(images, contrast)
     shares = np.zeros((period, period))
     np.add.at(shares, (dots[:, 1] % period, dots[:, 2] % period), 1)
     shares /= max(1, len(dots))
+    height, width = images.shape[1:3]
     return {"shares": shares, "top_share": float(shares.max()) if len(dots) else float("nan"),
-            "even_share": 1 / period**2, "dots": len(dots), "dots_per_image": len(dots) / max(1, len(images))}
+            "even_share": 1 / period**2, "repeat_ratio": repeat_ratio(dots, len(images), (height - 4) * (width - 4)),
+            "dots": len(dots), "dots_per_image": len(dots) / max(1, len(images))}
