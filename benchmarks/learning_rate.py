@@ -8,8 +8,9 @@ rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
 0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
-default dataset is); ``--upsample bilinear`` arms whose generator upsamples bilinearly (``-up_bilinear``; the generator is
-the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains into ``<work>/vae`` where none is there); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+default dataset is); ``--upsample bilinear`` arms whose generator upsamples bilinearly, or ``bilinear_last`` only to the output's size
+(``-up_<choice>``; the generator is the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains
+into ``<work>/vae`` where none is there); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 600 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
 gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
@@ -201,7 +202,7 @@ def main():
                              "-lecam<weight> suffix")
     parser.add_argument("--ada", nargs="+", choices=["auto", "on", "off"], default=None,
                         help="ADA (auto: on for sets under 5,000 images); an arm with other than auto gets an -ada_<choice> suffix")
-    parser.add_argument("--upsample", choices=["nearest", "bilinear"], default="nearest",
+    parser.add_argument("--upsample", choices=["nearest", "bilinear", "bilinear_last"], default="nearest",
                         help="how the generator (the VAE's decoder) upsamples; the --vae must have been trained so")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "

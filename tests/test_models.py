@@ -232,6 +232,10 @@ def test_generator_upsample_setting_reaches_every_upsampling_and_old_checkpoints
     torch.save(data, tmp_path / "old.pth")
     old, _ = load_model(tmp_path / "old.pth", "generator")
     assert not any(m.bilinear for m in old.modules() if isinstance(m, UpsampleConv3x3))
+    last = Generator(model_config_for_size(64, "ci", upsample="bilinear_last"))
+    assert [stage.up_conv.bilinear for stage in last.stages] == [False] * 3 and last.to_full_resolution.bilinear
+    without_full_resolution = Generator(model_config_for_size(64, "ci", upsample="bilinear_last", full_resolution_channels=0))
+    assert without_full_resolution.to_rgb.bilinear
     with pytest.raises(ValueError, match="upsample"):
         model_config_for_size(64, "ci", upsample="bicubic")
 

@@ -104,6 +104,7 @@ class Generator(nn.Module):
         self.config = config.check()
         channels = config.g_channels
         bilinear = config.upsample == "bilinear"
+        bilinear_last = config.upsample in ("bilinear", "bilinear_last")  # the upsampling to the output's size
         self.start = nn.Linear(config.latent_dim, channels[0] * 16)
         self.start_eru = make_eru(config.eru, channels[0], config.eru_hidden) if config.eru_at_start else None
         self.stages = nn.ModuleList(
@@ -115,12 +116,12 @@ class Generator(nn.Module):
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
         if config.full_resolution_channels:
             # One feature stage at the output's size, then RGB (ModelConfig.full_resolution_channels).
-            self.to_full_resolution = UpsampleConv3x3(channels[-1], config.full_resolution_channels, bilinear)
+            self.to_full_resolution = UpsampleConv3x3(channels[-1], config.full_resolution_channels, bilinear_last)
             self.full_resolution_noise = NoiseInput(config.full_resolution_channels) if config.noise_inputs else None
             self.to_rgb = nn.Conv2d(config.full_resolution_channels, 3, 3, padding=1)
         else:
             self.to_full_resolution = None
-            self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3, bilinear)
+            self.to_rgb = SubPixelRGB(channels[-1]) if config.rgb_output == "subpixel" else UpsampleConv3x3(channels[-1], 3, bilinear_last)
 
     def noise_maps(self, z: torch.Tensor) -> list:
         """The noise maps (B, 1, S, S) that follow the latent in z, one per noise input; None without."""

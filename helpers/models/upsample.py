@@ -18,13 +18,16 @@ as one transposed convolution.
 ``bilinear=True`` computes ``conv3x3(bilinear_upsample_x2(x))`` instead, with the same weights. Bilinear x2
 (align_corners=False) is nearest x2 followed by the [1, 2, 1] / 4 filter along each axis (a a b b becomes
 .., (3a + b) / 4, (a + 3b) / 4, ..), and two convolutions commute, so the layer filters the cheap form's output:
-a fixed depthwise 3x3 filter adds 9 multiply-adds per output value, against 36 per input channel of the
-3x3 conv. Equal to the plain form away from the image's edge, where the filter repeats the border pixel.
+a fixed depthwise 3x3 filter adds 9 multiply-adds per output value, against 4 per input channel for the layer
+itself (128-1,024 in the quick generator). Equal to bilinear x2 followed by the conv away from the image's edge,
+where the filter repeats the border pixel.
 Why: after nearest x2 every 2x2 block starts as one value, and a generator that draws single-pixel dots (snow,
-stars) learns to put them where the conv sees a block's edge, which is always at the same phase of the
-2-pixel grid (measured on the reference model: 81% of the dots in its dark images on one of the four
-phases, against 25% for a grid-free picture; benchmarks/README.md). The filter removes that grid before G
-can use it, as StyleGAN2's [1, 3, 3, 1] upsampling filter does (Karras et al. 2020, appendix B).
+stars) can put them where the conv sees a block's edge, always the same phase of the 2-pixel grid (the shipped
+reference model: 80% of the dots of its dark images on one of the four phases, against 26% for real images;
+helpers/metrics/dots.py). StyleGAN2 filters its upsampling against such grids ([1, 3, 3, 1]; Karras et al. 2020,
+appendix B). Measured at 60 epochs of the quick recipe (benchmarks/README.md, fourteenth session), the filtered
+generator put its dots on every phase and repeated them far less often on the same pixels, but drew softer pictures
+and scored a worse test KID, so the presets keep nearest.
 """
 
 import math
