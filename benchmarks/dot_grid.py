@@ -6,8 +6,10 @@ The dots live in the dark corner of the VA plane, so the probe is the training s
 their labels (drawn at random, seeds 0-511). For each: dots per image, the share of the dots on the most
 common of the four phases (row and column modulo 2; 0.25 where dots fall anywhere) and of the sixteen modulo 4,
 and how many times more often two images have a dot on the same pixel than dots placed at random would.
+``--noise-maps``: the same for each generator with one of its noise maps set to zero at a time, to see whether the
+dots come from the per-pixel noise (they move or vanish) or from z and VA through the convolutions (they stay).
 
-    python benchmarks/dot_grid.py --weights weights/reference/generator.pth [more generators]
+    python benchmarks/dot_grid.py --weights weights/reference/generator.pth [more generators] [--noise-maps]
         [--json benchmarks/results/dot_grid.json]
 """
 
@@ -16,12 +18,16 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from helpers.config import DataConfig
 from helpers.data import ensure_default_dataset, load_dataset
 from helpers.diagnostics import dark_dots
+from helpers.generate import starting_points
+from helpers.image_tensors import to_uint8
 from helpers.metrics import dot_positions
 from helpers.models.checkpoint import load_generator, read_checkpoint
+from helpers.va import va_unit_tensor
 
 
 def phase_row(phases: dict, images: np.ndarray) -> dict:
@@ -31,9 +37,25 @@ def phase_row(phases: dict, images: np.ndarray) -> dict:
             "repeat_ratio": round(phases["repeat_ratio"], 2)}
 
 
+@torch.inference_mode()
+def without_noise_map(generator, valence, arousal, index: int, batch_size: int = 128) -> np.ndarray:
+    """The images of seeds 0, 1, ... at these ratings, with the generator's noise map ``index`` (smallest first) zeroed."""
+    config = generator.config
+    start = config.latent_dim + sum(size * size for size in config.noise_sizes[:index])
+    stop = start + config.noise_sizes[index] ** 2
+    va = va_unit_tensor(valence, arousal)
+    out = []
+    for first in range(0, len(va), batch_size):
+        z = starting_points(generator, range(first, min(first + batch_size, len(va))))
+        z[:, start:stop] = 0
+        out.append(to_uint8(generator(z, va[first:first + batch_size])))
+    return np.concatenate(out)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", nargs="+", required=True, help="generator checkpoints")
+    parser.add_argument("--noise-maps", action="store_true", help="also with each noise map zeroed in turn")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     folder = ensure_default_dataset(2000, progress=False)
@@ -46,6 +68,11 @@ def main():
         rows.setdefault("real (training split)", phase_row(numbers["real"], train.images[dark]))
         rows[weights] = {**phase_row(numbers["generated"], numbers["images"]), "upsample": numbers["upsample"],
                          "step": read_checkpoint(weights)["extra"].get("step")}
+        if args.noise_maps:
+            requested = numbers["requested"]
+            for index, size in enumerate(generator.config.noise_sizes):
+                images = without_noise_map(generator, train.valence[requested], train.arousal[requested], index)
+                rows[f"{weights}, noise map {size}x{size} zeroed"] = phase_row(dot_positions(images), images)
     result = {"benchmark": "dot_grid", "probe": "training split, valence < 3.5 and arousal < 4; 512 generated images "
               "at their labels", "rows": rows}
     for name, row in rows.items():

@@ -170,8 +170,8 @@ def dark_dots(generator, data, count: int = 512, valence_below: float = 3.5, aro
     """Where the dots (snow, stars) of dark images fall (``metrics.dot_positions``): the real images of ``data`` with
     valence below ``valence_below`` and arousal below ``arousal_below``, and ``count`` generated ones requested at
     their labels (drawn at random; seeds 0, 1, ...). {"real", "generated": dot_positions of each, "n_real",
-    "upsample": how the generator upsamples, "real_images", "images": the generated images}; None with under 2
-    dark reals."""
+    "upsample": how the generator upsamples, "real_images", "images": the generated images, "requested": the indices
+    into ``data`` whose labels they were requested at}; None with under 2 dark reals."""
     from helpers.metrics import dot_positions
 
     dark = np.flatnonzero((data.valence < valence_below) & (data.arousal < arousal_below))
@@ -181,7 +181,7 @@ def dark_dots(generator, data, count: int = 512, valence_below: float = 3.5, aro
     images = generate(generator, data.valence[requested], data.arousal[requested], np.arange(count))
     return {"real": dot_positions(data.images[dark]), "generated": dot_positions(images), "n_real": len(dark),
             "upsample": getattr(getattr(generator, "config", None), "upsample", None),
-            "real_images": data.images[dark], "images": images}
+            "real_images": data.images[dark], "images": images, "requested": requested}
 
 
 def _dot_map(images: np.ndarray) -> np.ndarray:
