@@ -30,8 +30,8 @@ class ModelConfig:
     # How every x2 upsampling in the generator starts before its 3x3 conv: "nearest" (the original's) or "bilinear"
     # (nearest, then a fixed [1, 2, 1] filter; models/upsample.py), which leaves G no 2-pixel grid to put its dots on;
     # "bilinear_last": bilinear only for the last upsampling, to the output's size, where a 2-pixel grid of the output forms.
-    # Nearest: at 60 epochs of the quick recipe bilinear scored test KID 0.107 and 0.083 against 0.057 and 0.079
-    # (seeds 0, 1), softer pictures, though its dots no longer sat on a lattice (benchmarks/README.md, fourteenth session).
+    # Nearest: at 60 epochs of the quick recipe bilinear scored test KID 0.107 / 0.083 / 0.082 against 0.057 / 0.079 / 0.064
+    # (seeds 0-2) with softer pictures, bilinear_last 0.100 / 0.098 (benchmarks/README.md, fourteenth session).
     upsample: str = "nearest"
     # 0: the RGB layer above makes the full-size image straight from the last stage's features, so
     # every 2x2 block of output pixels is an interpolation of one 3x3 neighbourhood at half size.

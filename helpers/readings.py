@@ -416,8 +416,9 @@ def read_dot_grid(numbers: dict) -> str:
     if generated["dots"] < 20:
         return text + " Too few generated dots to tell where they sit: this generator barely draws snow or stars."
     lattice = generated["top_share"] >= 0.4
-    # 5x: every nearest-upsampling model measured repeated its dots 11-16x, the bilinear ones (whose few dots gather
-    # in the sky) 3-3.5x, real dark images 0.8x (benchmarks/README.md, fourteenth session).
+    # 5x: the shipped reference model repeats its dots 13x; quick-recipe models after 60 epochs 4-16.5x (nearest) and
+    # 2.8-4.5x (bilinear, whose few dots gather in the sky); real dark images 0.8x (benchmarks/README.md, fourteenth
+    # session).
     sticking = generated["repeat_ratio"] >= max(5.0, 2 * real["repeat_ratio"])
     clustered = generated["repeat_ratio"] >= 2 * max(1.0, real["repeat_ratio"])
     if lattice and sticking:
