@@ -21,7 +21,7 @@ the stages, and the coloured blocks of an un-ICNR-initialised PixelShuffle: all 
 failed in the original project (SEED_DESIGN.md). ``UpsampleConv3x3`` computes the same
 function 2.25x cheaper.
 
-Three more options, set by ``ModelConfig``:
+Four more options, set by ``ModelConfig``:
 
 * ``eru_at_start``: one more ERU on the 4x4 block, so VA shapes the layout (where the horizon
   and the light are), not only the textures of 8x8 and finer.
@@ -33,6 +33,9 @@ Three more options, set by ``ModelConfig``:
   That freedom was meant to sharpen the images; measured, it drew a fine grid texture and
   scored about 1.6-2x the KID of the tied layer at equal budget (benchmarks/results/
   ablations*.json), so the tied layer is the default.
+* ``upsample``: ``"bilinear"`` low-pass filters every upsampling (``UpsampleConv3x3``), as StyleGAN2 does, which
+  leaves G no 2-pixel grid of nearest copies to draw its dots on; ``"bilinear_last"`` only the one to the output's size.
+  Measured at 60 epochs, both scored a worse KID than nearest (ModelConfig says by how much), so it is nearest.
 * ``rgb_skips``: StyleGAN2's skip generator; each stage also draws an RGB image with a 1x1 conv,
   and the output adds them up, each bilinearly upsampled. Measured at the full quick budget, it
   did not lower the KID (ModelConfig says by how much), so it is off.
