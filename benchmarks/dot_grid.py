@@ -25,15 +25,16 @@ from helpers.data import ensure_default_dataset, load_dataset
 from helpers.diagnostics import dark_dots
 from helpers.generate import starting_points
 from helpers.image_tensors import to_uint8
-from helpers.metrics import dot_positions
+from helpers.metrics import dot_positions, phase_shares
 from helpers.models.checkpoint import load_generator, read_checkpoint
 from helpers.va import va_unit_tensor
 
 
-def phase_row(phases: dict, images: np.ndarray) -> dict:
-    return {"images": len(images), "dots_per_image": round(phases["dots_per_image"], 2),
+def phase_row(phases: dict) -> dict:
+    """A results row from ``dot_positions``: its period-2 figures and the top share modulo 4."""
+    return {"images": phases["images"], "dots_per_image": round(phases["dots_per_image"], 2),
             "top_share_mod_2": round(phases["top_share"], 3), "shares_mod_2": np.round(phases["shares"], 3).tolist(),
-            "top_share_mod_4": round(dot_positions(images, period=4)["top_share"], 3),
+            "top_share_mod_4": round(float(phase_shares(phases["positions"], 4).max()), 3),
             "repeat_ratio": round(phases["repeat_ratio"], 2)}
 
 
@@ -60,19 +61,18 @@ def main():
     args = parser.parse_args()
     folder = ensure_default_dataset(2000, progress=False)
     train = load_dataset(folder / "images", folder / "labels.csv", size=64, progress=False).split(DataConfig()).train
-    dark = (train.valence < 3.5) & (train.arousal < 4)
     rows = {}
     for weights in args.weights:
         generator = load_generator(weights)
         numbers = dark_dots(generator, train)
-        rows.setdefault("real (training split)", phase_row(numbers["real"], train.images[dark]))
-        rows[weights] = {**phase_row(numbers["generated"], numbers["images"]), "upsample": numbers["upsample"],
+        rows.setdefault("real (training split)", phase_row(numbers["real"]))
+        rows[weights] = {**phase_row(numbers["generated"]), "upsample": numbers["upsample"],
                          "step": read_checkpoint(weights)["extra"].get("step")}
         if args.noise_maps:
             requested = numbers["requested"]
             for index, size in enumerate(generator.config.noise_sizes):
                 images = without_noise_map(generator, train.valence[requested], train.arousal[requested], index)
-                rows[f"{weights}, noise map {size}x{size} zeroed"] = phase_row(dot_positions(images), images)
+                rows[f"{weights}, noise map {size}x{size} zeroed"] = phase_row(dot_positions(images))
     result = {"benchmark": "dot_grid", "probe": "training split, valence < 3.5 and arousal < 4; 512 generated images "
               "at their labels", "rows": rows}
     for name, row in rows.items():

@@ -170,8 +170,8 @@ def dark_dots(generator, data, count: int = 512, valence_below: float = 3.5, aro
     """Where the dots (snow, stars) of dark images fall (``metrics.dot_positions``): the real images of ``data`` with
     valence below ``valence_below`` and arousal below ``arousal_below``, and ``count`` generated ones requested at
     their labels (drawn at random; seeds 0, 1, ...). {"real", "generated": dot_positions of each, "n_real",
-    "upsample": how the generator upsamples, "real_images", "images": the generated images, "requested": the indices
-    into ``data`` whose labels they were requested at}; None with under 2 dark reals."""
+    "upsample": how the generator upsamples, "images": the generated images, "requested": the indices into ``data``
+    whose labels they were requested at}; None with under 2 dark reals."""
     from helpers.metrics import dot_positions
 
     dark = np.flatnonzero((data.valence < valence_below) & (data.arousal < arousal_below))
@@ -180,35 +180,30 @@ def dark_dots(generator, data, count: int = 512, valence_below: float = 3.5, aro
     requested = np.random.default_rng(0).choice(dark, count)
     images = generate(generator, data.valence[requested], data.arousal[requested], np.arange(count))
     return {"real": dot_positions(data.images[dark]), "generated": dot_positions(images), "n_real": len(dark),
-            "upsample": getattr(getattr(generator, "config", None), "upsample", None),
-            "real_images": data.images[dark], "images": images, "requested": requested}
+            "upsample": getattr(generator.config, "upsample", None), "images": images, "requested": requested}
 
 
-def _dot_map(images: np.ndarray) -> np.ndarray:
-    """For each pixel, the share of ``images`` with a dot there."""
-    from helpers.metrics import bright_dots
-
-    counts = np.zeros(images.shape[1:3])
-    dots = bright_dots(images)
-    np.add.at(counts, (dots[:, 1], dots[:, 2]), 1)
-    return counts / len(images)
+def _dot_map(dots: dict) -> np.ndarray:
+    """For each pixel, the share of the images (``metrics.dot_positions``) with a dot there."""
+    counts = np.zeros(dots["size"])
+    positions = dots["positions"]
+    np.add.at(counts, (positions[:, 1], positions[:, 2]), 1)
+    return counts / max(1, dots["images"])
 
 
 def dot_grid_figure(numbers: dict, count: int = 3, zoom: int = 4):
     """The ``count`` generated dark images with the most dots, enlarged ``zoom`` times without smoothing, then for
     the real and the generated dark images the share of images with a dot at each pixel: even speckle where dots
     fall anywhere, bright fixed spots where a generator draws the same dots in every image."""
-    from helpers.metrics import bright_dots
-
     images = numbers["images"]
-    per_image = np.bincount(bright_dots(images)[:, 0], minlength=len(images))
+    per_image = np.bincount(numbers["generated"]["positions"][:, 0], minlength=len(images))
     dotted = images[np.argsort(-per_image, kind="stable")[:count]]
     figure, axes = plt.subplots(1, count + 2, figsize=(3.0 * (count + 2), 3.9))
     for axis, image in zip(axes, dotted):
         axis.imshow(np.kron(image, np.ones((zoom, zoom, 1), dtype=image.dtype)))
         axis.axis("off")
     axes[0].set_title(f"generated dark images with the most dots (x{zoom})", fontsize=9, loc="left")
-    maps = {"real": _dot_map(numbers["real_images"]), "generated": _dot_map(images)}
+    maps = {name: _dot_map(numbers[name]) for name in ("real", "generated")}
     top = max(value.max() for value in maps.values()) or 1.0
     for axis, (name, dot_map) in zip(axes[count:], maps.items()):
         axis.imshow(dot_map, cmap="magma", vmin=0, vmax=top, interpolation="nearest")

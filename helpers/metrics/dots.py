@@ -49,18 +49,23 @@ def repeat_ratio(dots: np.ndarray, images: int, positions: int) -> float:
     return float(np.sum(per_pixel * (per_pixel - 1.0)) / chance)
 
 
+def phase_shares(dots: np.ndarray, period: int = 2) -> np.ndarray:
+    """(period, period): the fraction of ``dots`` (rows of ``bright_dots``) whose row is r and column c modulo ``period``."""
+    shares = np.zeros((period, period))
+    np.add.at(shares, (dots[:, 1] % period, dots[:, 2] % period), 1)
+    return shares / max(1, len(dots))
+
+
 def dot_positions(images: np.ndarray, period: int = 2, contrast: float = 40.0) -> dict:
     """How the dots of ``images`` spread over the period x period phases of the pixel grid, and how often they repeat.
 
-    ``shares[r, c]``: the fraction of all dots whose row is r and whose column is c modulo
-    ``period``; ``top_share``: the largest of them, 1 / period**2 where the dots fall anywhere
-    and 1 where every dot sits on one phase; ``repeat_ratio``: see ``repeat_ratio``;
-    ``dots_per_image`` says how many dots that rests on."""
+    ``shares``: ``phase_shares``; ``top_share``: the largest of them, 1 / period**2 where the dots fall anywhere
+    and 1 where every dot sits on one phase; ``repeat_ratio``: see ``repeat_ratio``; ``positions``: the dots
+    themselves (``bright_dots``), for other periods or maps; ``dots_per_image`` says how many dots that rests on."""
     dots = bright_dots(images, contrast)
-    shares = np.zeros((period, period))
-    np.add.at(shares, (dots[:, 1] % period, dots[:, 2] % period), 1)
-    shares /= max(1, len(dots))
+    shares = phase_shares(dots, period)
     height, width = images.shape[1:3]
     return {"shares": shares, "top_share": float(shares.max()) if len(dots) else float("nan"),
             "even_share": 1 / period**2, "repeat_ratio": repeat_ratio(dots, len(images), (height - 4) * (width - 4)),
+            "positions": dots, "images": len(images), "size": (height, width),
             "dots": len(dots), "dots_per_image": len(dots) / max(1, len(images))}
