@@ -10,7 +10,8 @@ widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm bo
 0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
 default dataset is); ``--upsample bilinear`` arms whose generator upsamples bilinearly, or ``bilinear_last`` only to the output's size
 (``-up_<choice>``; the generator is the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains
-into ``<work>/vae`` where none is there); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+into ``<work>/vae`` where none is there); ``--g-channels`` and ``--full-resolution-channels`` a generator of other widths
+(``-gc<widths>-f<channels>``; a ``--vae`` of those widths, the same way); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 600 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
 gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
@@ -26,7 +27,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--ada auto off] [--upsample nearest] [--preset quick] [--work weights/learning-rate] [--json out.json]
+        [--ada auto off] [--upsample nearest] [--g-channels 256,128,64,64] [--full-resolution-channels 32] [--preset quick] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
@@ -50,7 +51,8 @@ from helpers.training.vae import train_vae
 from machine import machine_facts
 
 QUICK = preset("quick", "gan")
-QUICK_D_CHANNELS = tuple(model_config_for_size(64, "quick").d_channels)
+QUICK_MODEL = model_config_for_size(64, "quick")
+QUICK_D_CHANNELS = tuple(QUICK_MODEL.d_channels)
 # A name marks a batch size, D rate, EMA decay or gradient clip other than these, the quick preset's when the first
 # arms ran (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
@@ -91,7 +93,7 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
              minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
-             preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest") -> str:
+             preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest", generator: dict = None) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -113,6 +115,10 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-ada_{ada}"  # ...-lecam0.3-ada_off
     if upsample != "nearest":
         name += f"-up_{upsample}"  # ...-lecam0.3-up_bilinear
+    widths = tuple((generator or {}).get("g_channels", QUICK_MODEL.g_channels))
+    full = (generator or {}).get("full_resolution_channels", QUICK_MODEL.full_resolution_channels)
+    if (widths, full) != (tuple(QUICK_MODEL.g_channels), QUICK_MODEL.full_resolution_channels):
+        name += "-gc" + "-".join(str(width) for width in widths) + f"-f{full}"  # ...-lecam0.3-gc256-128-64-64-f32
     if preset_name != "quick":
         name += f"-{preset_name}"  # ...-lecam0.3-reference
     return name
@@ -143,6 +149,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
             "lecam_weight": lecam_weight, "ada": ada, "upsample": run_config["model"].get("upsample", "nearest"),
+            "g_channels": run_config["model"]["g_channels"],
+            "full_resolution_channels": run_config["model"]["full_resolution_channels"],
             "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
             **scores_on_test_split(metrics), "kid_floor": round(realism["floor_kid_mean"], 4),
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
@@ -159,16 +167,20 @@ def default_data():
     return data, data_config, data.split(data_config)
 
 
-def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str = "quick", upsample: str = "nearest") -> Path:
-    """The warm start the arms share: ``vae_path``, or where it is missing a VAE of the preset (seed 0, ``upsample``)
-    trained into ``<work>/vae``."""
+def shared_vae(vae_path: Path, work: Path, split, data_config, preset_name: str = "quick", **decoder) -> Path:
+    """The warm start the arms share: ``vae_path``, or where it is missing a VAE of the preset (seed 0, with the
+    ``decoder`` settings: upsample, g_channels, full_resolution_channels) trained into ``<work>/vae``."""
+    wanted = model_config_for_size(64, preset_name, **decoder)
     if vae_path.is_file():
-        found = read_checkpoint(vae_path)["model_config"].get("upsample", "nearest")
-        if found != upsample:
-            raise SystemExit(f"{vae_path} upsamples with {found!r}, not {upsample!r}: pass a --vae trained with "
-                             f"upsample={upsample!r}, or a path where none is yet to train one there")
+        found = read_checkpoint(vae_path)["model_config"]
+        for name in decoder:
+            have = found.get(name, "nearest" if name == "upsample" else None)
+            have = tuple(have) if isinstance(have, list) else have
+            if have != getattr(wanted, name):
+                raise SystemExit(f"{vae_path} has {name}={have!r}, not {getattr(wanted, name)!r}: pass a --vae trained "
+                                 f"with {name}={getattr(wanted, name)!r}, or a path where none is yet to train one there")
         return vae_path
-    return train_vae(preset(preset_name, "vae", minutes=0), model_config_for_size(64, preset_name, upsample=upsample),
+    return train_vae(preset(preset_name, "vae", minutes=0), wanted,
                      split[0], split[1], out_dir=work / "vae", data_config=data_config, test=split[2], progress=False).best_path
 
 
@@ -204,6 +216,10 @@ def main():
                         help="ADA (auto: on for sets under 5,000 images); an arm with other than auto gets an -ada_<choice> suffix")
     parser.add_argument("--upsample", choices=["nearest", "bilinear", "bilinear_last"], default="nearest",
                         help="how the generator (the VAE's decoder) upsamples; the --vae must have been trained so")
+    parser.add_argument("--g-channels", help="the generator's (the VAE decoder's) widths, comma-separated, as "
+                        "ModelConfig.g_channels; an arm with them gets a -gc<widths>-f<channels> suffix; the --vae must have them")
+    parser.add_argument("--full-resolution-channels", type=int,
+                        help="the generator's full-resolution stage's width (ModelConfig.full_resolution_channels)")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "
                              "its ADA speed and validation checks (-reference suffix)")
@@ -218,11 +234,16 @@ def main():
     args.epochs = args.epochs or chosen.epochs
     data, data_config, split = default_data()
     work = Path(args.work)
-    vae_path = shared_vae(Path(args.vae), work, split, data_config, args.preset, args.upsample)
+    generator = {}
+    if args.g_channels:
+        generator["g_channels"] = tuple(int(width) for width in args.g_channels.split(","))
+    if args.full_resolution_channels is not None:
+        generator["full_resolution_channels"] = args.full_resolution_channels
+    vae_path = shared_vae(Path(args.vae), work, split, data_config, args.preset, upsample=args.upsample, **generator)
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                                    args.preset, ada, args.upsample),
+                                    args.preset, ada, args.upsample, generator),
                     split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
                     args.preset, ada)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds

@@ -57,9 +57,11 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             preset_name = arm.get("preset", "quick")  # recorded from 2026-12-06 on, with the first reference-preset arm
             ada = arm.get("ada", "auto")  # recorded from the ADA-off arms on (2026-12-06)
             upsample = arm.get("upsample", "nearest")  # recorded from the bilinear arms on (2026-12-06)
+            # The generator's widths, recorded from the wider-generator arms on (2026-12-06); the quick model's before.
+            generator = {name: arm[name] for name in ("g_channels", "full_resolution_channels") if name in arm}
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
                                                         d_channels, minutes, grad_clip, lecam, preset_name, ada,
-                                                        upsample), \
+                                                        upsample, generator), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -88,6 +90,12 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 1, upsample="nearest") == learning_rate.arm_name(4e-4, 1)
     assert learning_rate.arm_name(4e-4, 0, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3, upsample="bilinear") \
         == "g_lr_4e-4-s0-b32-d1.2e-3-lecam0.3-up_bilinear"
+    quick_g = {"g_channels": list(learning_rate.QUICK_MODEL.g_channels),
+               "full_resolution_channels": learning_rate.QUICK_MODEL.full_resolution_channels}
+    assert learning_rate.arm_name(4e-4, 1, generator=quick_g) == learning_rate.arm_name(4e-4, 1)
+    assert learning_rate.arm_name(4e-4, 0, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3,
+                                  generator={"g_channels": (256, 128, 64, 64), "full_resolution_channels": 32}) \
+        == "g_lr_4e-4-s0-b32-d1.2e-3-lecam0.3-gc256-128-64-64-f32"
 
 
 def test_an_arm_is_scored_again_when_a_resumed_run_found_a_newer_best(tmp_path, monkeypatch):
@@ -113,3 +121,20 @@ def test_an_arm_is_scored_again_when_a_resumed_run_found_a_newer_best(tmp_path, 
     os.utime(out / "metrics.json", (best.stat().st_mtime + 60,) * 2)  # scored after it: read as it is
     with pytest.raises(KeyError):  # this stand-in metrics.json has no "realism"
         learning_rate.run_arm(4e-4, 0, 60, tmp_path / "vae.pth", out, None, None, None)
+
+
+def test_a_shared_vae_of_other_decoder_widths_is_refused(tmp_path, monkeypatch):
+    """Arms of a wider generator start from a VAE whose decoder has those widths; a VAE of the quick widths passed
+    with --vae would be loaded into the wrong model, so the script refuses it and names the setting."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import learning_rate
+    from helpers.models.checkpoint import save_model
+    from helpers.models.encoder import VAE
+
+    path = save_model(VAE(model_config_for_size(64, "quick")), tmp_path / "vae_best.pth", "vae")
+    assert learning_rate.shared_vae(path, tmp_path, None, None, "quick", upsample="nearest") == path
+    assert learning_rate.shared_vae(path, tmp_path, None, None, "quick", g_channels=(256, 128, 64, 32)) == path
+    with pytest.raises(SystemExit, match="g_channels"):
+        learning_rate.shared_vae(path, tmp_path, None, None, "quick", g_channels=(256, 128, 64, 64))
+    with pytest.raises(SystemExit, match="full_resolution_channels"):
+        learning_rate.shared_vae(path, tmp_path, None, None, "quick", full_resolution_channels=32)
