@@ -108,6 +108,9 @@ MODEL_WIDTHS = {
     # quick at 64 px: a 16-channel stage at full resolution and noise inputs took the full quick run's test-split
     # KID from 0.073 and 0.091 (two seeds without them) to 0.059 (benchmarks/results/ablations_full_budget.json).
     # A 1.5x wider D (d_channels 48, 96, 192, 256) scored 0.051 and 0.058 against 0.053-0.063, 19% slower: not taken.
+    # G's 32 px and 64 px stages twice as wide (g_channels 256, 128, 64, 64, full_resolution_channels 32), its own VAE,
+    # 60 epochs with LeCam: 0.056 and 0.068 against 0.057 and 0.079, 1.17x the time on one thread (benchmarks/README.md,
+    # fifteenth session): a gain per epoch about what the time would buy the narrow G, so quick keeps its widths.
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
                         projection=True, full_resolution_channels=16, noise_inputs=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
