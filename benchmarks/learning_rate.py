@@ -8,7 +8,7 @@ rate (``-d<rate>``); ``--ema-decays`` the EMA generator's decay per step (``-ema
 widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm both models' gradients are clipped to
 (``-clip<norm>``, 0: not clipped); ``--lecam-weights`` the LeCam regulariser's weight in D's loss (``-lecam<weight>``,
 0: none); ``--ada off`` arms without ADA (``-ada_off``; "auto" is on for sets under 5,000 images, as the
-default dataset is); ``--upsample bilinear`` arms whose generator upsamples bilinearly, or ``bilinear_last`` only to the output's size
+default dataset is); ``--ada-geometric`` arms whose ADA also zooms and slightly rotates (``-geom``); ``--upsample bilinear`` arms whose generator upsamples bilinearly, or ``bilinear_last`` only to the output's size
 (``-up_<choice>``; the generator is the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains
 into ``<work>/vae`` where none is there); ``--g-channels`` and ``--full-resolution-channels`` a generator of other widths
 (``-gc<widths>-f<channels>``; a ``--vae`` of those widths, the same way); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
@@ -27,7 +27,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--ada auto off] [--upsample nearest] [--g-channels 256,128,64,64] [--full-resolution-channels 32] [--preset quick] [--work weights/learning-rate] [--json out.json]
+        [--ada auto off] [--ada-geometric] [--upsample nearest] [--g-channels 256,128,64,64] [--full-resolution-channels 32] [--preset quick] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
@@ -93,7 +93,8 @@ def training_time(run_dir: Path, batch_size: int) -> dict:
 def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = NAMED_FROM_BATCH_SIZE,
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
              minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
-             preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest", generator: dict = None) -> str:
+             preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest", generator: dict = None,
+             ada_geometric: bool = False) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -113,6 +114,8 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-lecam{lecam_weight:g}"  # ...-lecam0.3
     if ada != "auto":
         name += f"-ada_{ada}"  # ...-lecam0.3-ada_off
+    if ada_geometric:
+        name += "-geom"  # ...-lecam0.3-geom
     if upsample != "nearest":
         name += f"-up_{upsample}"  # ...-lecam0.3-up_bilinear
     widths = tuple((generator or {}).get("g_channels", QUICK_MODEL.g_channels))
@@ -128,16 +131,19 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
             ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
             grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight, preset_name: str = "quick",
-            ada: str = QUICK.ada) -> dict:
+            ada: str = QUICK.ada, ada_geometric: bool = QUICK.ada_geometric) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset(preset_name, "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
                          batch_size=batch_size, d_learning_rate=d_rate, ema_decay=ema_decay, grad_clip=grad_clip,
-                         lecam_weight=lecam_weight, ada=ada),
+                         lecam_weight=lecam_weight, ada=ada, ada_geometric=ada_geometric),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
                   d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
     best, metrics_path = out / "progressive_gen_ema_best.pth", out / "metrics.json"
+    if not best.is_file():  # interrupted before its first quality check: nothing to score yet
+        raise SystemExit(f"{out}: stopped before its first quality check (eval_every epochs); its state is saved, "
+                         "rerun the same command to resume it")
     # Scored again when a resumed run found a new best after an earlier score (an arm stopped and scored, then resumed).
     if not metrics_path.is_file() or metrics_path.stat().st_mtime < best.stat().st_mtime:
         evaluate_checkpoint(best, data, data_config, out=metrics_path, progress=False)
@@ -148,7 +154,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
-            "lecam_weight": lecam_weight, "ada": ada, "upsample": run_config["model"].get("upsample", "nearest"),
+            "lecam_weight": lecam_weight, "ada": ada, "ada_geometric": run_config["gan"].get("ada_geometric", False),
+            "upsample": run_config["model"].get("upsample", "nearest"),
             "g_channels": run_config["model"]["g_channels"],
             "full_resolution_channels": run_config["model"]["full_resolution_channels"],
             "preset": preset_name, "precision": precision, "bf16": run_config["bf16"],
@@ -214,6 +221,8 @@ def main():
                              "-lecam<weight> suffix")
     parser.add_argument("--ada", nargs="+", choices=["auto", "on", "off"], default=None,
                         help="ADA (auto: on for sets under 5,000 images); an arm with other than auto gets an -ada_<choice> suffix")
+    parser.add_argument("--ada-geometric", action="store_true",
+                        help="ADA also zooms and slightly rotates (GANTrainConfig.ada_geometric; -geom suffix)")
     parser.add_argument("--upsample", choices=["nearest", "bilinear", "bilinear_last"], default="nearest",
                         help="how the generator (the VAE's decoder) upsamples; the --vae must have been trained so")
     parser.add_argument("--g-channels", help="the generator's (the VAE decoder's) widths, comma-separated, as "
@@ -243,9 +252,9 @@ def main():
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                                    args.preset, ada, args.upsample, generator),
+                                    args.preset, ada, args.upsample, generator, args.ada_geometric),
                     split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                    args.preset, ada)
+                    args.preset, ada, args.ada_geometric)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
             for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
             for clip in args.grad_clips for lecam in args.lecam_weights for ada in args.ada]

@@ -12,26 +12,36 @@ Colour augmentation is off by default: brightness and saturation are the very cu
 valence and arousal, and a real photo made darker would teach the VA head a wrong label.
 Cutout changes them too (a grey square lowers saturation and contrast, arousal cues). So
 ``__call__`` returns which samples had a VA-changing augmentation (colour or cutout), and the
-VA losses skip those samples. Translation and the x-flip keep an image's VA.
+VA losses skip those samples. Translation and the x-flip keep an image's VA, and so does
+``geometric`` (off by default): a zoom (isotropic scaling, ADA's log2-normal with std 0.2) and a
+small rotation (uniform within ``MAX_ROTATION_DEGREES``; ADA rotates by any angle, a landscape
+upside down would spend D's capacity on skies below ground), each drawn with probability p, the
+image resampled bicubically and mirrored at its borders.
 
 ``xflip=True`` mirrors each image left-right with probability 0.5, whatever p is: a mirrored
 landscape keeps its valence and arousal, so this is StyleGAN2-ADA's ``--mirror`` dataset
 doubling, applied in D's path to reals and fakes alike.
 """
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 NON_LEAKING_P = 0.8  # the largest p at which the augmentations do not leak into G (Karras et al. 2020, Fig. 3)
+ZOOM_STD = 0.2  # std of log2(scale), StyleGAN2-ADA's isotropic scaling
+MAX_ROTATION_DEGREES = 15.0
 
 
 class AdaptiveAugment:
     def __init__(self, target: float = 0.6, speed_images: int = 500_000, interval: int = 4,
                  translation: bool = True, cutout: bool = True, colour: bool = False, xflip: bool = False,
-                 p: float = 0.0, adaptive: bool = True):
+                 p: float = 0.0, adaptive: bool = True, geometric: bool = False):
         self.target = target
         self.speed_images = speed_images  # images over which p may travel from 0 to 1
         self.interval = interval
         self.translation, self.cutout, self.colour, self.xflip = translation, cutout, colour, xflip
+        self.geometric = geometric
         self.p = p
         self.adaptive = adaptive  # False: p stays where it is (ADA off; the x-flip alone may be on)
         self._sign_sum = 0.0  # becomes a tensor on D's device: read once per interval, not every step
@@ -50,6 +60,9 @@ class AdaptiveAugment:
             return images, va_changed
         if self.translation:
             images = _translate(images, self._chosen(batch, device, generator), generator)
+        if self.geometric:
+            zoomed, rotated = self._chosen(batch, device, generator), self._chosen(batch, device, generator)
+            images = _zoom_and_rotate(images, zoomed, rotated, generator)
         if self.colour:
             chosen = self._chosen(batch, device, generator)
             images = _adjust_colour(images, chosen, generator)
@@ -112,6 +125,35 @@ def _mirror(index: torch.Tensor, size: int) -> torch.Tensor:
     """Indices outside [0, size) mirrored back in, the edge pixel repeated (numpy's "symmetric")."""
     index = index.remainder(2 * size)
     return torch.where(index < size, index, 2 * size - 1 - index)
+
+
+def _zoom_and_rotate(images: torch.Tensor, zoomed: torch.Tensor, rotated: torch.Tensor, generator) -> torch.Tensor:
+    """Zoom the ``zoomed`` images and rotate the ``rotated`` ones about their centres, mirroring at the borders.
+
+    Images neither zoomed nor rotated pass through bit for bit: resampling even by the identity would soften them.
+    Only the moved ones are resampled, so the cost follows p (bicubic's backward is the dearest part: 12 ms for 32
+    images of 64x64 on two cores); finding them costs one device sync on a GPU.
+    """
+    batch, device = images.shape[0], images.device
+    scale = torch.exp2(torch.randn(batch, generator=generator, device=device) * ZOOM_STD)
+    scale = torch.where(zoomed, scale, torch.ones_like(scale))
+    limit = math.radians(MAX_ROTATION_DEGREES)
+    angle = _uniform(batch, -limit, limit, device, generator) * rotated
+    moved = (zoomed | rotated).nonzero().squeeze(1)
+    if moved.numel() == 0:
+        return images
+    return images.index_put((moved,), _resample(images[moved], angle[moved], scale[moved]))
+
+
+def _resample(images: torch.Tensor, angle: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Each image rotated by ``angle`` (radians) and magnified by ``scale`` about its centre, bicubic, mirrored at the
+    borders. The grid is built and used in fp32: one built in bf16 is off by up to 1/8 pixel."""
+    cos, sin, zero = torch.cos(angle) / scale, torch.sin(angle) / scale, torch.zeros_like(angle)
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1).float()
+    with torch.autocast(images.device.type, enabled=False):
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        out = F.grid_sample(images.float(), grid, mode="bicubic", padding_mode="reflection", align_corners=False)
+    return out.to(images.dtype)
 
 
 def _adjust_colour(images: torch.Tensor, chosen: torch.Tensor, generator) -> torch.Tensor:

@@ -279,6 +279,7 @@ class GANTrainConfig:
     ada_target: float = 0.6
     ada_speed_images: int = 500_000
     ada_colour: bool = False  # colour augmentation erases VA cues; see augment.py
+    ada_geometric: bool = False  # ADA's zoom and a small rotation as well (VA-safe); see augment.py
     xflip: bool = True  # mirror reals and fakes in D's path (a mirrored landscape keeps its VA); see augment.py
     seed: int = 0
     device: str = "auto"

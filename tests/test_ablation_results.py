@@ -59,9 +59,10 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             upsample = arm.get("upsample", "nearest")  # recorded from the bilinear arms on (2026-12-06)
             # The generator's widths, recorded from the wider-generator arms on (2026-12-06); the quick model's before.
             generator = {name: arm[name] for name in ("g_channels", "full_resolution_channels") if name in arm}
+            geometric = arm.get("ada_geometric", False)  # recorded from the zoom-and-rotate arms on (2026-12-06)
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
                                                         d_channels, minutes, grad_clip, lecam, preset_name, ada,
-                                                        upsample, generator), \
+                                                        upsample, generator, geometric), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])
@@ -96,6 +97,9 @@ def test_arms_at_different_rates_get_different_names(monkeypatch):
     assert learning_rate.arm_name(4e-4, 0, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3,
                                   generator={"g_channels": (256, 128, 64, 64), "full_resolution_channels": 32}) \
         == "g_lr_4e-4-s0-b32-d1.2e-3-lecam0.3-gc256-128-64-64-f32"
+    assert learning_rate.arm_name(4e-4, 1, ada_geometric=False) == learning_rate.arm_name(4e-4, 1)
+    assert learning_rate.arm_name(4e-4, 1, batch_size=32, d_rate=1.2e-3, lecam_weight=0.3, ada_geometric=True) \
+        == "g_lr_4e-4-s1-b32-d1.2e-3-lecam0.3-geom"
 
 
 def test_an_arm_is_scored_again_when_a_resumed_run_found_a_newer_best(tmp_path, monkeypatch):

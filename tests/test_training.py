@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _translate
+from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _resample, _translate, _zoom_and_rotate
 from helpers.config import model_config_for_size, preset
 from helpers.losses import LeCamAnchors, d_hinge_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
@@ -187,6 +187,36 @@ def test_xflip_mirrors_about_half_the_images_whatever_p_and_keeps_their_va():
     assert (mirrored ^ kept).all() and 16 < mirrored.sum() < 48 and not va_changed.any()
     unflipped, _ = AdaptiveAugment(p=0.0)(images, torch.Generator().manual_seed(0))
     assert torch.equal(unflipped, images)
+
+
+def test_zoom_and_rotation_move_only_the_chosen_images_keep_their_va_and_pass_gradients():
+    images = (torch.rand(8, 3, 32, 32) * 2 - 1).requires_grad_(True)
+    zoomed = torch.tensor([True, False] * 4)
+    rotated = torch.tensor([True, True, False, False] * 2)
+    out = _zoom_and_rotate(images, zoomed, rotated, torch.Generator().manual_seed(0))
+    moved = zoomed | rotated
+    assert out.shape == images.shape and torch.equal(out[~moved], images[~moved])  # untouched bit for bit
+    assert all(not torch.allclose(a, b) for a, b in zip(out[moved], images[moved]))
+    out.sum().backward()  # G learns through D's view of its augmented images
+    assert images.grad is not None and images.grad.abs().sum() > 0
+    geometric = AdaptiveAugment(p=1.0, translation=False, cutout=False, geometric=True)
+    _, va_changed = geometric(images.detach(), torch.Generator().manual_seed(0))
+    assert not va_changed.any()  # a zoomed or tilted landscape keeps its valence and arousal
+
+
+def test_a_quarter_turn_and_a_zoom_sample_the_pixels_they_should():
+    """The grid maps each output pixel to its source: a 90-degree turn of a 4x4 image moves pixels exactly, and a
+    zoom in by 2 of a linear ramp halves its slope about the centre (over whole periods of bicubic's small ripple)."""
+    image = torch.arange(16.0).reshape(1, 1, 4, 4)
+    with torch.no_grad():
+        turned = _resample(image, torch.tensor([math.pi / 2]), torch.tensor([1.0]))
+    assert torch.allclose(turned, torch.rot90(image, 1, dims=(2, 3)), atol=1e-4) \
+        or torch.allclose(turned, torch.rot90(image, -1, dims=(2, 3)), atol=1e-4)
+    ramp = torch.linspace(-1, 1, 16).expand(1, 1, 16, 16).contiguous()
+    zoomed = _resample(ramp, torch.tensor([0.0]), torch.tensor([2.0]))
+    step = float(ramp[0, 0, 0, 1] - ramp[0, 0, 0, 0])
+    assert float(zoomed[0, 0, 8, 12] - zoomed[0, 0, 8, 4]) / 8 == pytest.approx(step / 2, abs=1e-4)
+    assert float(zoomed[0, 0, 8, 7:9].mean()) == pytest.approx(0.0, abs=1e-4)  # about the centre
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

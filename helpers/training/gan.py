@@ -197,7 +197,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     augment = None
     if use_ada or config.xflip:
         augment = AdaptiveAugment(config.ada_target, config.ada_speed_images, colour=config.ada_colour,
-                                  xflip=config.xflip, adaptive=use_ada)
+                                  xflip=config.xflip, adaptive=use_ada, geometric=config.ada_geometric)
     noise = torch.Generator(device=device).manual_seed(config.seed)
     va_spread = va_unit_tensor(train.valence, train.arousal, device=device).std(dim=0) if config.va_loss_normalised else None
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
