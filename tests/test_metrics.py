@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import gaussian_filter, uniform_filter
 from scipy.stats import spearmanr
 
 from helpers.metrics import (
@@ -32,9 +32,11 @@ from helpers.metrics import (
     mean_pairwise_lpips,
     metrics_json,
     nearest_neighbour_distances,
+    radial_power_spectrum,
     real_vs_real_floor,
     sliding_window_kid,
     spearman,
+    top_octave_power_ratio,
     train_va_regressor,
 )
 from helpers.readings import read_metrics
@@ -155,6 +157,28 @@ def test_real_vs_real_floor_is_below_a_shifted_set():
     assert floor["n_per_half"] == 200 and floor["kid_subset_size"] == 100
     assert floor["fid"] < fid(features[:200], features[200:] + 0.1)
     assert floor["kid_mean"] < kid(features[:200], features[200:] + 0.1, 100, 10).mean
+
+
+def test_stripes_put_their_power_at_their_frequency():
+    columns = np.arange(64)
+    stripes = (127.5 + 100 * np.cos(2 * np.pi * columns / 4)).round().astype(np.uint8)  # 16 cycles per image
+    images = np.broadcast_to(stripes[None, None, :, None], (3, 64, 64, 3)).copy()
+    spectrum = radial_power_spectrum(images)
+    assert spectrum.shape == (33,)  # radii 0 .. 32 (Nyquist)
+    assert spectrum.argmax() == 16 and spectrum[16] > 100 * np.delete(spectrum, 16).max()
+
+
+def test_top_octave_ratio_reads_blur_below_one_and_grain_above():
+    rng = np.random.default_rng(0)
+    smooth = gaussian_filter(rng.normal(0, 1, (8, 64, 64, 1)), sigma=(0, 1.5, 1.5, 0))
+    reals = np.repeat((127.5 + 200 * smooth).clip(0, 255).round().astype(np.uint8), 3, axis=-1)
+    blurred = gaussian_filter(reals, sigma=(0, 1, 1, 0))
+    grainy = (reals + rng.normal(0, 16, reals.shape[:3] + (1,))).clip(0, 255).round().astype(np.uint8)
+    assert top_octave_power_ratio(reals, reals) == pytest.approx(1.0)
+    assert top_octave_power_ratio(blurred, reals) < 0.6
+    assert top_octave_power_ratio(grainy, reals) > 2.0
+    with pytest.raises(ValueError, match="square"):
+        radial_power_spectrum(reals[:, :32])
 
 
 def test_kid_refuses_a_single_row():

@@ -9,6 +9,7 @@
 * ``colour``: brightness, saturation, warmth and their slopes against VA
 * ``diversity``: pairwise distances; ``memorisation``: ``copy_fraction``, closer to training than held-out data
 * ``dots``: ``dot_positions``, whether bright dots (snow, stars) sit on a 2-pixel grid or on the same pixels in every image
+* ``spectrum``: ``radial_power_spectrum``, ``top_octave_power_ratio``: the energy at each spatial frequency, fakes against reals
 """
 
 from helpers.metrics.colour import affect_slopes, colour_stats
@@ -27,6 +28,7 @@ from helpers.metrics.inception import (
 )
 from helpers.metrics.memorisation import copy_fraction, nearest_neighbour_distances
 from helpers.metrics.regressor import VARegressor, train_va_regressor
+from helpers.metrics.spectrum import radial_power_spectrum, top_octave_power_ratio
 
 __all__ = [
     "EVAL_PRESETS",
@@ -56,8 +58,10 @@ __all__ = [
     "nearest_neighbour_distances",
     "pearson",
     "phase_shares",
+    "radial_power_spectrum",
     "real_vs_real_floor",
     "sliding_window_kid",
     "spearman",
+    "top_octave_power_ratio",
     "train_va_regressor",
 ]
