@@ -402,6 +402,27 @@ def read_fixed_va(numbers: dict) -> str:
     return text + " About as varied as real images at this VA: no sign of collapse here."
 
 
+def read_spectrum(numbers: dict) -> str:
+    """Whether the generator's finest detail carries the real images' energy: soft, matched, or grainy."""
+    ratio, size = numbers["top_octave_ratio"], numbers["size"]
+    text = (f"In the finest octave ({size // 4}-{size // 2} cycles per image, detail of 2-4 pixels) the generated "
+            f"images carry {ratio:.2f}x the real images' power (N {numbers['n']} each).")
+    # 0.9 and 1.1: training images against test images scored 1.04; the quick model of the README picture 0.70 (soft);
+    # the shipped reference model 1.06 (benchmarks/README.md, seventeenth session).
+    if ratio < 0.9:
+        return text + (" They are softer than the real images: detail finer than about 4 pixels is missing, which"
+                       " alone costs KID (real images blurred to 32x32 and back score about 0.03).")
+    if ratio > 1.1:
+        return text + (" They have more fine detail than the real images: grain, or a pattern on the pixel grid"
+                       " (see the dots above).")
+    # 1.3: between two sets of 256 real images no radius of the octave differed by more than 1.14x.
+    if numbers["peak_ratio"] >= 1.3:
+        return text + (f" About as much overall, but {numbers['peak_ratio']:.2f}x at {numbers['peak_radius']} cycles per"
+                       " image: a faint pattern at the scale of single pixels that the real images do not have.")
+    return text + (" About as much as the real images at every radius: neither blurred nor grainy. Whatever KID still"
+                   " separates them at this scale is in what the detail looks like, not in how much of it there is.")
+
+
 def read_dot_grid(numbers: dict) -> str:
     """Whether the generator's dots (snow, stars) sit on a 2-pixel grid or on the same pixels in every image,
     against the real images'."""

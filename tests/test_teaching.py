@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 import torch.nn.functional as F
+from scipy.ndimage import gaussian_filter
 
 from helpers import diagnostics, plotting, readings, teaching
 from helpers.config import GANTrainConfig, model_config_for_size
@@ -420,6 +421,35 @@ def test_dark_dots_and_their_reading(monkeypatch):
     Dark.valence = np.full(4, 8.0)
     assert diagnostics.dark_dots(generator, Dark()) is None
     assert "no dark images" in readings.read_dot_grid(None)
+
+
+def test_detail_spectra_read_soft_matched_and_grainy_generators(monkeypatch):
+    """The spectra come from the images the generator draws, and the reading follows the top octave's ratio."""
+    rng = np.random.default_rng(0)
+
+    class Smooth:  # smooth random fields: little power at the finest frequencies
+        valence = np.full(6, 5.0)
+        arousal = np.full(6, 5.0)
+        images = np.repeat((127.5 + 200 * gaussian_filter(rng.normal(0, 1, (6, 32, 32, 1)), (0, 1.5, 1.5, 0)))
+                           .clip(0, 255).round().astype(np.uint8), 3, axis=-1)
+
+    generator = Generator(model_config_for_size(64, "ci"))
+    for drawn, expected in ((gaussian_filter(Smooth.images, (0, 1, 1, 0)), "softer"), (Smooth.images, "About as much"),
+                            ((Smooth.images + rng.normal(0, 16, (6, 32, 32, 1))).clip(0, 255).astype(np.uint8),
+                             "more fine detail")):
+        monkeypatch.setattr(diagnostics, "generate", lambda generator, valence, arousal, seeds, drawn=drawn: drawn[:len(seeds)])
+        numbers = diagnostics.detail_spectra(generator, Smooth(), count=100)
+        assert numbers["n"] == 6 and numbers["size"] == 32 and len(numbers["real"]) == 17
+        assert expected in readings.read_spectrum(numbers), numbers["top_octave_ratio"]
+        assert 8 <= numbers["peak_radius"] <= 16
+    plt.close(diagnostics.spectrum_figure(numbers))
+    stripes = Smooth.images.astype(int) + 40 * (np.arange(32) % 2)[None, None, :, None]  # one column in two brighter
+    monkeypatch.setattr(diagnostics, "generate", lambda generator, valence, arousal, seeds: stripes.clip(0, 255).astype(np.uint8))
+    numbers = diagnostics.detail_spectra(generator, Smooth())
+    assert numbers["peak_radius"] == 16 and numbers["peak_ratio"] > 10  # all of the stripes' power at Nyquist
+    numbers.update(top_octave_ratio=1.05, peak_ratio=1.6, peak_radius=16)  # matched overall, a spike at the end
+    assert "1.60x at 16 cycles" in readings.read_spectrum(numbers)
+    assert "at every radius" in readings.read_spectrum({**numbers, "peak_ratio": 1.1})
 
 
 def test_label_bounds_reading_counts_ratings_on_the_bounds():
