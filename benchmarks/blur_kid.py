@@ -77,7 +77,8 @@ def main():
             print(rows[-1], flush=True)
         out["rows"] = rows
     else:
-        features = {scale: inception_features(blurred(test.images[:COUNT], factor)) for scale, factor in FACTORS.items()}
+        features = {scale: test_features if factor == 1 else inception_features(blurred(test.images[:COUNT], factor))
+                    for scale, factor in FACTORS.items()}
         rows = [by_scale("train images (each scale's floor)", reals, test.images[:COUNT], features)]
         for path in args.weights:
             generate = generator_callable(load_generator(path).eval())

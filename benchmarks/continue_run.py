@@ -30,7 +30,7 @@ from helpers.config import GANTrainConfig, preset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.training.gan import CHECKPOINTS, train_gan
 from helpers.training.runs import read_config, read_stats
-from learning_rate import default_data, scores_on_test_split
+from learning_rate import default_data, scores_on_test_split, training_time
 from machine import machine_facts
 
 RUN_FILES = ("config.json", "log.txt", "split.json", "stats.jsonl", "training_state.pt")
@@ -59,9 +59,9 @@ def source_run(source: Path) -> Path:
     return runs[-1]
 
 
-def copy_source(source: Path, out: Path) -> Path:
-    """The source's last run folder copied into ``out`` (once), with its best checkpoints; the copy's path."""
-    run = source_run(source)
+def copy_source(run: Path, out: Path) -> Path:
+    """The source's run folder ``run`` copied into ``out`` (once), with the best checkpoints beside it; the copy's path."""
+    source = run.parent.parent
     copy = out / "runs" / run.name
     if not copy.is_dir():
         (copy / "samples").mkdir(parents=True)
@@ -79,15 +79,12 @@ def continued_part(run: Path, from_step: int, batch_size: int) -> dict:
     records = [r for r in read_stats(run) if r.get("step", 0) > from_step]
     steps = [r for r in records if "d_loss" in r]
     p = [r["ada_p"] for r in steps]
-    # Each record's images/s is over the steps since the record before.
-    seconds = sum(int(n) * batch_size / r["images_per_second"]
-                  for n, r in zip(np.diff([from_step] + [r["step"] for r in steps]), steps))
+    time = training_time(run, batch_size, from_step)
     return {"validation_kid": {int(r["epoch_end"]): round(r["kid"], 4) for r in records if r.get("kid") is not None},
             "d_hinge": round(float(np.mean([r["d_loss"] for r in steps])), 3),
             "ada_p": [round(min(p), 2), round(max(p), 2)],
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in steps])), 2),
-            "minutes": round(seconds / 60, 1),
-            "images_per_second": round(float(np.median([r["images_per_second"] for r in steps])), 1)}
+            "minutes": time["gan_minutes"], "images_per_second": time["phase3_images_per_second"]}
 
 
 def run_arm(name: str, overrides: dict, args, data, data_config, split) -> dict:
@@ -96,7 +93,7 @@ def run_arm(name: str, overrides: dict, args, data, data_config, split) -> dict:
     if args.epochs <= source_epochs:
         raise SystemExit(f"--epochs {args.epochs}: the source run already has {source_epochs}; ask for more to continue it")
     out = Path(args.work) / name
-    run = copy_source(Path(args.source), out)
+    run = copy_source(source, out)
     from_step = max(record.get("step", 0) for record in read_stats(source))
     config = preset(args.preset, "gan", epochs=args.epochs, **overrides)
     final = out / CHECKPOINTS["gen_ema_final"]

@@ -78,12 +78,12 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
-def training_time(run_dir: Path, batch_size: int) -> dict:
-    """The run's training minutes (sample grids and KID checks included; setup and the budget probe not) from
-    its stats records, each of which holds the images/s since the record before: right across a resume too;
-    and phase 3's median images/s."""
-    records = [r for r in read_stats(run_dir) if "images_per_second" in r]
-    steps = np.diff([0] + [r["step"] for r in records])
+def training_time(run_dir: Path, batch_size: int, from_step: int = 0) -> dict:
+    """The run's training minutes after ``from_step`` (sample grids and KID checks included; setup and the budget
+    probe not) from its stats records, each of which holds the images/s since the record before: right across a
+    resume too; and phase 3's median images/s."""
+    records = [r for r in read_stats(run_dir) if "images_per_second" in r and r["step"] > from_step]
+    steps = np.diff([from_step] + [r["step"] for r in records])
     seconds = sum(int(n) * batch_size / r["images_per_second"] for n, r in zip(steps, records))
     phase3 = [r["images_per_second"] for r in records if r.get("phase") == 3]
     return {"gan_minutes": round(seconds / 60, 1),

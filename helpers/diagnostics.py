@@ -221,21 +221,23 @@ def detail_spectra(generator, data, count: int = 256) -> dict:
     "generated": power per radius 0 .. H/2, "top_octave_ratio": the generated images' power in radii H/4 .. H/2 over
     the real ones', "peak_ratio" and "peak_radius": the largest ratio at one radius of that octave and where,
     "n": images per side, "size": H}."""
-    from helpers.metrics import radial_power_spectrum, top_octave_power_ratio
+    from helpers.metrics.spectrum import radial_power_spectrum, spectrum_ratio, top_octave
 
     count = min(count, len(data.images))
     reals = data.images[:count]
     images = generate(generator, data.valence[:count], data.arousal[:count], np.arange(count))
     real, generated = radial_power_spectrum(reals), radial_power_spectrum(images)
     size = reals.shape[1]
-    top = np.arange(size // 4, size // 2 + 1)
+    top = top_octave(size)
     ratios = generated[top] / np.maximum(real[top], 1e-12)
-    return {"real": real, "generated": generated, "top_octave_ratio": top_octave_power_ratio(images, reals),
+    return {"real": real, "generated": generated, "top_octave_ratio": spectrum_ratio(generated, real),
             "peak_ratio": float(ratios.max()), "peak_radius": int(top[ratios.argmax()]), "n": count, "size": size}
 
 
 def spectrum_figure(numbers: dict):
     """Both power spectra on log axes, and their ratio, with the top octave shaded."""
+    from helpers.metrics.spectrum import top_octave
+
     radii = np.arange(1, len(numbers["real"]))
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     for name in ("real", "generated"):
@@ -244,8 +246,9 @@ def spectrum_figure(numbers: dict):
     left.legend()
     right.semilogx(radii, numbers["generated"][1:] / numbers["real"][1:], color="black")
     right.axhline(1.0, color="grey", lw=0.8)
+    top = top_octave(numbers["size"])
     for axis in (left, right):
-        axis.axvspan(numbers["size"] // 4, numbers["size"] // 2, color="grey", alpha=0.15)
+        axis.axvspan(top[0], top[-1], color="grey", alpha=0.15)
     right.set(xlabel="spatial frequency (cycles per image)", ylabel="generated / real",
               title=f"ratio; top octave (shaded) {numbers['top_octave_ratio']:.2f}")
     figure.tight_layout()

@@ -21,10 +21,18 @@ def radial_power_spectrum(images: np.ndarray) -> np.ndarray:
     return np.bincount(radius[keep], power[keep]) / np.bincount(radius[keep])
 
 
+def top_octave(size: int) -> np.ndarray:
+    """The radii of the finest octave of a size x size image's spectrum: H/4 .. H/2 (detail of 2-4 pixels)."""
+    return np.arange(size // 4, size // 2 + 1)
+
+
+def spectrum_ratio(spectrum: np.ndarray, reference: np.ndarray) -> float:
+    """The top octave's power in one ``radial_power_spectrum`` over another's."""
+    top = top_octave(2 * (len(spectrum) - 1))
+    return float(spectrum[top].sum() / reference[top].sum())
+
+
 def top_octave_power_ratio(images: np.ndarray, reference: np.ndarray) -> float:
     """Power of ``images`` over that of ``reference`` in the top octave (radii H/4 .. H/2): 1 when their finest
     detail carries as much energy, above 1 for grain or a grid, below 1 for blur."""
-    mine, theirs = radial_power_spectrum(images), radial_power_spectrum(reference)
-    size = images.shape[1]
-    top = slice(size // 4, size // 2 + 1)
-    return float(mine[top].sum() / theirs[top].sum())
+    return spectrum_ratio(radial_power_spectrum(images), radial_power_spectrum(reference))
