@@ -30,8 +30,8 @@ from helpers.training.precision import autocast
 from helpers.va import va_unit_tensor
 from machine import machine_facts
 
-FIRST_D = {key: FIRST_VERSION_MODEL[key] for key in ("d_blocks", "d_spectral_norm", "d_channels")}
-NEW_D = dict(d_blocks="residual", d_spectral_norm="head", d_channels=(32, 64, 128, 256))
+FIRST_D = {key: FIRST_VERSION_MODEL[key] for key in ("d_blocks", "d_spectral_norm", "d_channels", "d_full_resolution_channels")}
+NEW_D = dict(d_blocks="residual", d_spectral_norm="head", d_channels=(32, 64, 128, 256), d_full_resolution_channels=0)
 # name -> (D settings, GAN config overrides)
 VARIANTS = {
     "first_version": (FIRST_D, dict(g_learning_rate=2e-4, d_learning_rate=4e-4, r1_gamma=5.0)),

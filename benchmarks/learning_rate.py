@@ -11,7 +11,9 @@ widths (``-dc<widths>``, e.g. ``-dc24-48-96-192``); ``--grad-clips`` the norm bo
 default dataset is); ``--ada-geometric`` arms whose ADA also zooms and slightly rotates (``-geom``); ``--upsample bilinear`` arms whose generator upsamples bilinearly, or ``bilinear_last`` only to the output's size
 (``-up_<choice>``; the generator is the VAE's decoder, so this needs a ``--vae`` trained so, which the script trains
 into ``<work>/vae`` where none is there); ``--g-channels`` and ``--full-resolution-channels`` a generator of other widths
-(``-gc<widths>-f<channels>``; a ``--vae`` of those widths, the same way); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
+(``-gc<widths>-f<channels>``; a ``--vae`` of those widths, the same way); ``--d-full-resolution-channels`` arms whose D
+starts at the image's own size with a conv of that many channels and a residual down block (``-dfr<channels>``; 0: D's
+space-to-depth start); ``--preset reference`` arms with the reference preset's other settings (ADA's speed, the validation
 checks, 600 epochs; ``-reference``). Arms default to the preset's G and D rates, batch size, EMA decay, D widths,
 gradient clipping, LeCam weight and ADA. ``--minutes`` trains each arm for that many minutes of steps instead of a fixed
 epoch count (``-m<minutes>``; the budget re-fit of helpers/training/budget.py, with ``--epochs`` as the most), so arms
@@ -27,7 +29,7 @@ epoch count are compared at equal time with these; they are this host's, at its 
     python benchmarks/learning_rate.py [--vae weights/quick-benchmark/vae_best.pth] [--rates 2e-4 4e-4]
         [--seeds 0 1] [--epochs 126] [--precisions auto] [--batch-sizes 32] [--d-rates 8e-4] [--ema-decays 0.999]
         [--d-channels 32,64,128,256 24,48,96,192] [--minutes 16] [--grad-clips 1 0] [--lecam-weights 0 0.3]
-        [--ada auto off] [--ada-geometric] [--upsample nearest] [--g-channels 256,128,64,64] [--full-resolution-channels 32] [--preset quick] [--work weights/learning-rate] [--json out.json]
+        [--ada auto off] [--ada-geometric] [--upsample nearest] [--d-full-resolution-channels 0 16] [--g-channels 256,128,64,64] [--full-resolution-channels 32] [--preset quick] [--work weights/learning-rate] [--json out.json]
 
 Every setting defaults to the quick preset's, or with ``--preset reference`` to the reference preset's (helpers/config.py).
 """
@@ -56,6 +58,7 @@ QUICK_D_CHANNELS = tuple(QUICK_MODEL.d_channels)
 # A name marks a batch size, D rate, EMA decay or gradient clip other than these, the quick preset's when the first
 # arms ran (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
+NAMED_FROM_D_FULL_RESOLUTION = 0  # D's space-to-depth start, the quick model's until 2026-12-07
 
 
 def scores_on_test_split(metrics: dict) -> dict:
@@ -94,7 +97,7 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
              d_rate: float = NAMED_FROM_D_RATE, ema_decay: float = NAMED_FROM_EMA_DECAY, d_channels: tuple = None,
              minutes: float = 0, grad_clip: float = NAMED_FROM_GRAD_CLIP, lecam_weight: float = 0.0,
              preset_name: str = "quick", ada: str = "auto", upsample: str = "nearest", generator: dict = None,
-             ada_geometric: bool = False) -> str:
+             ada_geometric: bool = False, d_full_resolution: int = NAMED_FROM_D_FULL_RESOLUTION) -> str:
     name = f"g_lr_{rate_text(rate)}-s{seed}"  # g_lr_2e-4-s0
     if precision != "auto":
         name += f"-{precision}"  # g_lr_2e-4-s0-fp32
@@ -106,6 +109,8 @@ def arm_name(rate: float, seed: int, precision: str = "auto", batch_size: int = 
         name += f"-ema{ema_decay:g}"  # g_lr_4e-4-s0-b32-d8e-4-ema0.9995
     if d_channels and tuple(d_channels) != QUICK_D_CHANNELS:
         name += "-dc" + "-".join(str(width) for width in d_channels)  # g_lr_4e-4-s0-b32-d1.2e-3-dc24-48-96-192
+    if d_full_resolution != NAMED_FROM_D_FULL_RESOLUTION:
+        name += f"-dfr{d_full_resolution}"  # g_lr_4e-4-s0-b32-d1.2e-3-dfr16
     if minutes:
         name += f"-m{minutes:g}"  # ...-m16
     if grad_clip != NAMED_FROM_GRAD_CLIP:
@@ -131,7 +136,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             precision: str = "auto", batch_size: int = QUICK.batch_size, d_rate: float = QUICK.d_learning_rate,
             ema_decay: float = QUICK.ema_decay, d_channels: tuple = None, minutes: float = 0,
             grad_clip: float = QUICK.grad_clip, lecam_weight: float = QUICK.lecam_weight, preset_name: str = "quick",
-            ada: str = QUICK.ada, ada_geometric: bool = QUICK.ada_geometric) -> dict:
+            ada: str = QUICK.ada, ada_geometric: bool = QUICK.ada_geometric,
+            d_full_resolution: int = QUICK_MODEL.d_full_resolution_channels) -> dict:
     if not (out / "progressive_gen_ema_final.pth").is_file():
         runs = sorted((out / "runs").glob("*-gan-*")) if (out / "runs").is_dir() else []
         train_gan(preset(preset_name, "gan", epochs=epochs, minutes=minutes, g_learning_rate=rate, seed=seed, precision=precision,
@@ -139,7 +145,9 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
                          lecam_weight=lecam_weight, ada=ada, ada_geometric=ada_geometric),
                   split[0], split[1], vae_path, out_dir=out, data_config=data_config, test=split[2],
                   progress=False, resume=runs[-1] if runs else None,
-                  d_settings={"d_channels": tuple(d_channels)} if d_channels else None)
+                  # D's start is set explicitly: otherwise it would be the VAE checkpoint's, whatever the arm's name says.
+                  d_settings={"d_full_resolution_channels": d_full_resolution,
+                              **({"d_channels": tuple(d_channels)} if d_channels else {})})
     best, metrics_path = out / "progressive_gen_ema_best.pth", out / "metrics.json"
     if not best.is_file():  # interrupted before its first quality check: nothing to score yet
         raise SystemExit(f"{out}: stopped before its first quality check (eval_every epochs); its state is saved, "
@@ -153,6 +161,7 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
     run_config = read_config(run)
     return {"arm": out.name, "vae": str(vae_path), "g_learning_rate": rate, "seed": seed, "epochs": run_config["gan"]["epochs"],
             "minutes": minutes, "d_channels": run_config["model"]["d_channels"],
+            "d_full_resolution_channels": run_config["model"].get("d_full_resolution_channels", 0),
             "batch_size": batch_size, "d_learning_rate": d_rate, "ema_decay": ema_decay, "grad_clip": grad_clip,
             "lecam_weight": lecam_weight, "ada": ada, "ada_geometric": run_config["gan"].get("ada_geometric", False),
             "upsample": run_config["model"].get("upsample", "nearest"),
@@ -229,6 +238,10 @@ def main():
                         "ModelConfig.g_channels; an arm with them gets a -gc<widths>-f<channels> suffix; the --vae must have them")
     parser.add_argument("--full-resolution-channels", type=int,
                         help="the generator's full-resolution stage's width (ModelConfig.full_resolution_channels)")
+    parser.add_argument("--d-full-resolution-channels", type=int, nargs="+", default=[QUICK_MODEL.d_full_resolution_channels],
+                        help="D's first conv at the image's own size with this many channels, one arm per value "
+                             "(ModelConfig.d_full_resolution_channels; 0: space-to-depth); an arm with other than "
+                             f"{NAMED_FROM_D_FULL_RESOLUTION} gets a -dfr suffix")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "
                              "its ADA speed and validation checks (-reference suffix)")
@@ -252,12 +265,13 @@ def main():
     d_widths = [tuple(int(width) for width in text.split(",")) for text in args.d_channels]
     arms = [run_arm(rate, seed, args.epochs, vae_path,
                     work / arm_name(rate, seed, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                                    args.preset, ada, args.upsample, generator, args.ada_geometric),
+                                    args.preset, ada, args.upsample, generator, args.ada_geometric, d_full),
                     split, data, data_config, precision, batch, d_rate, ema, d_channels, args.minutes, clip, lecam,
-                    args.preset, ada, args.ada_geometric)
+                    args.preset, ada, args.ada_geometric, d_full)
             for rate in args.rates for d_rate in args.d_rates for ema in args.ema_decays for seed in args.seeds
             for precision in args.precisions for batch in args.batch_sizes for d_channels in d_widths
-            for clip in args.grad_clips for lecam in args.lecam_weights for ada in args.ada]
+            for clip in args.grad_clips for lecam in args.lecam_weights for ada in args.ada
+            for d_full in args.d_full_resolution_channels]
     for arm in arms:
         print(f"{arm['arm']:25s} {'bf16' if arm['bf16'] else 'fp32'}  {arm['epochs']} epochs  KID {arm['kid']:.3f} ± {arm['kid_std']:.3f}  FID {arm['fid']:.0f}  "
               f"V {correlation_text(arm['valence_spearman'])}  A {correlation_text(arm['arousal_spearman'])}  D hinge {arm['d_hinge']:.2f}  "

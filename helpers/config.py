@@ -18,6 +18,10 @@ class ModelConfig:
     d_channels: tuple = (32, 64, 128, 256)
     d_blocks: str = "residual"  # "residual" (SNGAN/StyleGAN2-style down blocks) or "plain" (one conv per stage)
     d_spectral_norm: str = "head"  # where D has spectral norm: "all", "head" (output and VA layers) or "none"
+    # 0: D starts with space-to-depth (each 2x2 pixel block becomes 12 channels at half size) and one conv, so it sees
+    # single-pixel patterns only through that linear layer. > 0 (residual D only): a 3x3 conv to this many channels at
+    # the image's own size and a residual down block to half size, so D has non-linear features of single pixels.
+    d_full_resolution_channels: int = 0
     # VAE encoder widths, image_size / 2 down to 4x4.
     encoder_channels: tuple = (32, 64, 128, 128)
     eru: str = "film"  # "film" (the original's final form) or "attention" (Park & Lee 2020)
@@ -82,6 +86,10 @@ class ModelConfig:
             raise ValueError(f"rgb_output must be 'tied' or 'subpixel', not {self.rgb_output!r}")
         if self.upsample not in ("nearest", "bilinear", "bilinear_last"):
             raise ValueError(f"upsample must be 'nearest', 'bilinear' or 'bilinear_last', not {self.upsample!r}")
+        if self.d_full_resolution_channels < 0:
+            raise ValueError(f"d_full_resolution_channels must be 0 or more, not {self.d_full_resolution_channels}")
+        if self.d_full_resolution_channels and self.d_blocks != "residual":
+            raise ValueError("d_full_resolution_channels needs d_blocks='residual'; the plain D shares the VAE encoder's path")
         if self.full_resolution_channels < 0:
             raise ValueError(f"full_resolution_channels must be 0 or more, not {self.full_resolution_channels}")
         if self.full_resolution_channels and self.rgb_output != "tied":
@@ -94,7 +102,7 @@ class ModelConfig:
 
 # The first version's recipe, for the ablations: one conv per D stage with spectral norm on every
 # layer, VA from 8x8 on, a tied nearest+conv RGB output straight from the last stage, no noise inputs.
-FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(32, 64, 128, 128),
+FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(32, 64, 128, 128), d_full_resolution_channels=0,
                            eru_at_start=False, rgb_output="tied", upsample="nearest", full_resolution_channels=0,
                            noise_inputs=False)
 
@@ -103,7 +111,7 @@ FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(
 # stage and the noise inputs were measured at 64 px only; the 128 px models do not have them yet.
 MODEL_WIDTHS = {
     ("ci", 64): dict(g_channels=(64, 32, 16, 8), d_channels=(8, 16, 32, 32), encoder_channels=(8, 16, 32, 32),
-                     full_resolution_channels=8, noise_inputs=True),
+                     full_resolution_channels=8, noise_inputs=True, d_full_resolution_channels=4),
     ("ci", 128): dict(g_channels=(64, 32, 16, 8, 8), d_channels=(8, 8, 16, 32, 32), encoder_channels=(8, 8, 16, 32, 32)),
     # quick at 64 px: a 16-channel stage at full resolution and noise inputs took the full quick run's test-split
     # KID from 0.073 and 0.091 (two seeds without them) to 0.059 (benchmarks/results/ablations_full_budget.json).
@@ -111,8 +119,12 @@ MODEL_WIDTHS = {
     # G's 32 px and 64 px stages twice as wide (g_channels 256, 128, 64, 64, full_resolution_channels 32), its own VAE,
     # 60 epochs with LeCam: 0.056 and 0.068 against 0.057 and 0.079, 1.17x the time on one thread (benchmarks/README.md,
     # fifteenth session): a gain per epoch about what the time would buy the narrow G, so quick keeps its widths.
+    # D's start at full resolution (d_full_resolution_channels=16, a 3x3 conv and a residual block at 64x64 before D's
+    # 32x32 stage, instead of space-to-depth) on one AMD Zen 5, bf16, one VAE: after 60 epochs test KID 0.062 and 0.062
+    # against 0.076 and 0.077 (seeds 0, 1), phase 3 at 201 against 239 images/s; in a 16-minute budget, 109 epochs
+    # against all 126 (15.2 min): 0.049 ± 0.009 against 0.052 ± 0.008 (seed 0; benchmarks/README.md, eighteenth session).
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
-                        projection=True, full_resolution_channels=16, noise_inputs=True),
+                        projection=True, full_resolution_channels=16, noise_inputs=True, d_full_resolution_channels=16),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
                          encoder_channels=(16, 32, 64, 128, 128)),
     ("full", 64): dict(g_channels=(512, 256, 128, 64), d_channels=(64, 128, 256, 512), encoder_channels=(64, 128, 256, 256),

@@ -60,9 +60,11 @@ def test_every_learning_rate_arm_is_found_again_by_its_name(monkeypatch):
             # The generator's widths, recorded from the wider-generator arms on (2026-12-06); the quick model's before.
             generator = {name: arm[name] for name in ("g_channels", "full_resolution_channels") if name in arm}
             geometric = arm.get("ada_geometric", False)  # recorded from the zoom-and-rotate arms on (2026-12-06)
+            # Recorded from the full-resolution D arms on (2026-12-07); D's space-to-depth start before.
+            d_full = arm.get("d_full_resolution_channels", learning_rate.NAMED_FROM_D_FULL_RESOLUTION)
             assert arm["arm"] == learning_rate.arm_name(arm["g_learning_rate"], arm["seed"], precision, batch, d_rate, ema,
                                                         d_channels, minutes, grad_clip, lecam, preset_name, ada,
-                                                        upsample, generator, geometric), \
+                                                        upsample, generator, geometric, d_full), \
                 (path.name, arm["arm"])
             run_dir = Path(arm["run_dir"])  # <work>/<arm>/runs/<run>, the work folder one per VAE and epoch count
             assert run_dir.parts[0] == "weights" and run_dir.parent.parent.name == arm["arm"], (path.name, arm["arm"])

@@ -28,13 +28,33 @@ def test_shapes(size):
 
 @pytest.mark.parametrize("blocks, spectral_norm", [("residual", "head"), ("residual", "all"), ("plain", "all"), ("plain", "none")])
 def test_discriminator_designs_put_spectral_norm_where_asked(blocks, spectral_norm):
-    config = model_config_for_size(64, d_blocks=blocks, d_spectral_norm=spectral_norm, d_channels=(8, 8, 16, 16), projection=False)
+    config = model_config_for_size(64, d_blocks=blocks, d_spectral_norm=spectral_norm, d_channels=(8, 8, 16, 16), projection=False,
+                                   d_full_resolution_channels=0)
     discriminator = Discriminator(config)
     normalised = {name.split(".parametrizations")[0] for name, _ in discriminator.named_parameters() if "parametrizations" in name}
     assert ("adversarial" in normalised and "va_head" in normalised) == (spectral_norm != "none")
     assert any(name.startswith("down_path") for name in normalised) == (spectral_norm == "all")
     score, _ = discriminator(torch.randn(4, 3, 64, 64))
     assert score.shape == (4,)
+
+
+def test_full_resolution_discriminator_start_sees_single_pixels_non_linearly():
+    """With d_full_resolution_channels, D's first conv runs on the image itself, not on its 2x2 blocks; without, on the
+    blocks (space-to-depth), and one more residual block takes it to half size."""
+    seen = {}
+    for width in (0, 8):
+        config = model_config_for_size(64, d_channels=(8, 8, 16, 16), projection=False, d_full_resolution_channels=width)
+        discriminator = Discriminator(config)
+        hook = discriminator.down_path.from_rgb.register_forward_hook(lambda module, args, out: seen.update(shape=out.shape))
+        score, va = discriminator(torch.randn(4, 3, 64, 64))
+        hook.remove()
+        assert score.shape == (4,) and va.shape == (4, 2)
+        assert seen["shape"] == ((4, 8, 64, 64) if width else (4, 8, 32, 32))
+        assert len(discriminator.down_path.blocks) == config.stages + (1 if width else 0)
+    with pytest.raises(ValueError, match="d_blocks='residual'"):
+        model_config_for_size(64, d_blocks="plain", d_full_resolution_channels=8)
+    with pytest.raises(ValueError, match="0 or more"):
+        model_config_for_size(64, d_full_resolution_channels=-1)
 
 
 def test_subpixel_rgb_starts_as_a_nearest_upsampled_conv_and_can_then_draw_each_pixel():

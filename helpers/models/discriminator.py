@@ -10,7 +10,8 @@ Two block types, chosen by ``ModelConfig.d_blocks``:
   3x3 conv per resolution. Kept for the ablation that measures what the residual D buys.
 
 Both start with space-to-depth (each 2x2 pixel block becomes 12 channels at half size), so no
-wide feature map is held at full resolution.
+wide feature map is held at full resolution; with ``ModelConfig.d_full_resolution_channels`` the
+residual D instead starts with a narrow conv and one residual down block at the image's own size.
 
 * Spectral normalisation (Miyato et al., ICLR 2018) bounds each layer's Lipschitz constant.
   ``ModelConfig.d_spectral_norm`` says where: "all" (the original), "head" (only the output
@@ -75,15 +76,25 @@ class ResidualDownBlock(nn.Module):
 
 
 class ResidualDownPath(nn.Module):
-    """Image (B, 3, S, S) -> features (B, channels[-1], 4, 4) through residual down blocks."""
+    """Image (B, 3, S, S) -> features (B, channels[-1], 4, 4) through residual down blocks.
 
-    def __init__(self, channels: tuple, wrap=_identity):
+    To S / 2 by space-to-depth and a 3x3 conv, or with ``full_resolution_channels`` by a 3x3 conv at S and a
+    residual down block."""
+
+    def __init__(self, channels: tuple, wrap=_identity, full_resolution_channels: int = 0):
         super().__init__()
-        self.from_rgb = wrap(nn.Conv2d(12, channels[0], 3, padding=1))
-        self.blocks = nn.ModuleList(ResidualDownBlock(channels[i], channels[i + 1], wrap) for i in range(len(channels) - 1))
+        if full_resolution_channels:
+            self.space_to_depth = False
+            self.from_rgb = wrap(nn.Conv2d(3, full_resolution_channels, 3, padding=1))
+            first = [ResidualDownBlock(full_resolution_channels, channels[0], wrap)]
+        else:
+            self.space_to_depth = True
+            self.from_rgb = wrap(nn.Conv2d(12, channels[0], 3, padding=1))
+            first = []
+        self.blocks = nn.ModuleList(first + [ResidualDownBlock(channels[i], channels[i + 1], wrap) for i in range(len(channels) - 1)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.leaky_relu(self.from_rgb(F.pixel_unshuffle(x, 2)), 0.2)
+        h = F.leaky_relu(self.from_rgb(F.pixel_unshuffle(x, 2) if self.space_to_depth else x), 0.2)
         for block in self.blocks:
             h = block(h)
         return h
@@ -97,7 +108,7 @@ class Discriminator(nn.Module):
         body = spectral_norm if config.d_spectral_norm == "all" else _identity
         head = _identity if config.d_spectral_norm == "none" else spectral_norm
         if config.d_blocks == "residual":
-            self.down_path = ResidualDownPath(channels, body)
+            self.down_path = ResidualDownPath(channels, body, config.d_full_resolution_channels)
         else:
             self.down_path = DownPath(channels, layer_wrapper=body)
         top = channels[-1]

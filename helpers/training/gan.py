@@ -65,7 +65,7 @@ class GANResult:
     finished: bool  # False when stopped early (max_steps or Ctrl-C): resume with run_dir
 
 
-DISCRIMINATOR_SETTINGS = ("d_channels", "d_blocks", "d_spectral_norm", "mbstd_group", "projection")
+DISCRIMINATOR_SETTINGS = ("d_channels", "d_blocks", "d_spectral_norm", "d_full_resolution_channels", "mbstd_group", "projection")
 
 
 def _discriminator_config(vae_config, d_settings: dict, projection, vae_path):
