@@ -408,13 +408,15 @@ def test_r1_under_bf16_autocast_sees_the_weights_of_the_d_step_before_it(tiny_la
         seen, _ = self.discriminator(reals, real_va)  # in the loop's autocast block, with whatever it cached
         with torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False):
             fresh, _ = self.discriminator(reals, real_va)  # D's weights now, cast afresh
-        checked.append(torch.equal(seen, fresh))
+        checked.append((seen.float() - fresh.float()).abs().max().item())
         return original(self, reals, real_va)
 
     monkeypatch.setattr(losses.GANLoss, "d_r1", checking)
     config = preset("ci", "gan", eval_every=0, r1_interval=1, precision="bf16", xflip=False, ada="off")
     train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
-    assert checked and all(checked)
+    # At most a bf16 rounding apart (1.2e-4 measured: oneDNN may take another kernel the first time it meets a shape,
+    # with D's full-resolution start); D's weights from before its step score these reals 1.8-2.1 away in this run.
+    assert checked and max(checked) < 1e-2, checked
 
 
 def test_generate_is_per_image_seeded(ci_runs):
