@@ -58,7 +58,7 @@ QUICK_D_CHANNELS = tuple(QUICK_MODEL.d_channels)
 # A name marks a batch size, D rate, EMA decay or gradient clip other than these, the quick preset's when the first
 # arms ran (2026-12-05), so that an arm's name keeps its meaning when the preset changes.
 NAMED_FROM_BATCH_SIZE, NAMED_FROM_D_RATE, NAMED_FROM_EMA_DECAY, NAMED_FROM_GRAD_CLIP = 16, 4e-4, 0.999, 1.0
-NAMED_FROM_D_FULL_RESOLUTION = 0  # D's space-to-depth start, the quick model's until 2026-12-07
+NAMED_FROM_D_FULL_RESOLUTION = 0  # D's space-to-depth start, the quick model's
 
 
 def scores_on_test_split(metrics: dict) -> dict:

@@ -111,7 +111,7 @@ FIRST_VERSION_MODEL = dict(d_blocks="plain", d_spectral_norm="all", d_channels=(
 # stage and the noise inputs were measured at 64 px only; the 128 px models do not have them yet.
 MODEL_WIDTHS = {
     ("ci", 64): dict(g_channels=(64, 32, 16, 8), d_channels=(8, 16, 32, 32), encoder_channels=(8, 16, 32, 32),
-                     full_resolution_channels=8, noise_inputs=True, d_full_resolution_channels=4),
+                     full_resolution_channels=8, noise_inputs=True),
     ("ci", 128): dict(g_channels=(64, 32, 16, 8, 8), d_channels=(8, 8, 16, 32, 32), encoder_channels=(8, 8, 16, 32, 32)),
     # quick at 64 px: a 16-channel stage at full resolution and noise inputs took the full quick run's test-split
     # KID from 0.073 and 0.091 (two seeds without them) to 0.059 (benchmarks/results/ablations_full_budget.json).
@@ -121,10 +121,11 @@ MODEL_WIDTHS = {
     # fifteenth session): a gain per epoch about what the time would buy the narrow G, so quick keeps its widths.
     # D's start at full resolution (d_full_resolution_channels=16, a 3x3 conv and a residual block at 64x64 before D's
     # 32x32 stage, instead of space-to-depth) on one AMD Zen 5, bf16, one VAE: after 60 epochs test KID 0.062 and 0.062
-    # against 0.076 and 0.077 (seeds 0, 1), phase 3 at 201 against 239 images/s; in a 16-minute budget, 109 epochs
-    # against all 126 (15.2 min): 0.049 ± 0.009 against 0.052 ± 0.008 (seed 0; benchmarks/README.md, eighteenth session).
+    # against 0.076 and 0.077 (seeds 0, 1), but phase 3 at 201 against 239 images/s; at equal time, seed 0: in 16 minutes
+    # (109 epochs against all 126) 0.049 ± 0.009 against 0.052 ± 0.008, in 8 minutes (61 against 75, as a host half as
+    # fast gets) 0.068 ± 0.011 against 0.056 ± 0.009 (benchmarks/README.md, eighteenth session): not taken.
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
-                        projection=True, full_resolution_channels=16, noise_inputs=True, d_full_resolution_channels=16),
+                        projection=True, full_resolution_channels=16, noise_inputs=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
                          encoder_channels=(16, 32, 64, 128, 128)),
     ("full", 64): dict(g_channels=(512, 256, 128, 64), d_channels=(64, 128, 256, 512), encoder_channels=(64, 128, 256, 256),
