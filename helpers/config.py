@@ -123,7 +123,9 @@ MODEL_WIDTHS = {
     # 32x32 stage, instead of space-to-depth) on one AMD Zen 5, bf16, one VAE: after 60 epochs test KID 0.062 and 0.062
     # against 0.076 and 0.077 (seeds 0, 1), but phase 3 at 201 against 239 images/s; at equal time, seed 0: in 16 minutes
     # (109 epochs against all 126) 0.049 ± 0.009 against 0.052 ± 0.008, in 8 minutes (61 against 75, as a host half as
-    # fast gets) 0.068 ± 0.011 against 0.056 ± 0.009 (benchmarks/README.md, eighteenth session): not taken.
+    # fast gets) 0.068 ± 0.011 against 0.056 ± 0.009 (benchmarks/README.md, eighteenth session): not taken. With 8
+    # channels on a 2-core Zen 3 (fp32), 16 minutes: 25 epochs at 42 images/s, KID 0.192 ± 0.014, against 30 at 50,
+    # 0.110 ± 0.012 (nineteenth session).
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
                         projection=True, full_resolution_channels=16, noise_inputs=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
