@@ -83,14 +83,9 @@ class ResidualDownPath(nn.Module):
 
     def __init__(self, channels: tuple, wrap=_identity, full_resolution_channels: int = 0):
         super().__init__()
-        if full_resolution_channels:
-            self.space_to_depth = False
-            self.from_rgb = wrap(nn.Conv2d(3, full_resolution_channels, 3, padding=1))
-            first = [ResidualDownBlock(full_resolution_channels, channels[0], wrap)]
-        else:
-            self.space_to_depth = True
-            self.from_rgb = wrap(nn.Conv2d(12, channels[0], 3, padding=1))
-            first = []
+        self.space_to_depth = not full_resolution_channels
+        self.from_rgb = wrap(nn.Conv2d(12 if self.space_to_depth else 3, full_resolution_channels or channels[0], 3, padding=1))
+        first = [] if self.space_to_depth else [ResidualDownBlock(full_resolution_channels, channels[0], wrap)]
         self.blocks = nn.ModuleList(first + [ResidualDownBlock(channels[i], channels[i + 1], wrap) for i in range(len(channels) - 1)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
