@@ -56,7 +56,7 @@ def _add_training_arguments(parser, size: bool):
         parser.add_argument("--size", type=int, choices=[64, 128], default=64)
     parser.add_argument("--epochs", type=int, help="train this many epochs (turns the preset's --minutes budget off)")
     quick = {part: PRESETS["quick"][part].minutes for part in ("vae", "gan", "diffusion")}
-    parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes of training steps on this "
+    parser.add_argument("--minutes", type=float, help="fit the epochs to this many minutes on this "
                                                       f"machine (quick: VAE {quick['vae']:g}, GAN {quick['gan']:g}, "
                                                       f"diffusion {quick['diffusion']:g}); 0 trains --epochs")
     parser.add_argument("--batch-size", type=int)

@@ -226,7 +226,7 @@ class DataConfig:
 @dataclass(frozen=True)
 class VAETrainConfig:
     epochs: int = 600
-    minutes: float = 0.0  # a wall-clock budget for the training steps; 0: train ``epochs`` (training/budget.py)
+    minutes: float = 0.0  # a wall-clock budget for the whole stage; 0: train ``epochs`` (training/budget.py)
     batch_size: int = 16
     learning_rate: float = 2e-4
     beta: float = 0.5  # weight of KL(q(z|x) || N(0, I)) against the summed squared error
@@ -240,7 +240,7 @@ class VAETrainConfig:
 @dataclass(frozen=True)
 class GANTrainConfig:
     epochs: int = 1000
-    minutes: float = 0.0  # a wall-clock budget for the training steps; 0: train ``epochs`` (training/budget.py)
+    minutes: float = 0.0  # a wall-clock budget for the whole stage; 0: train ``epochs`` (training/budget.py)
     batch_size: int = 16
     # TTUR (Heusel et al. 2017): two time scales. The original gave D half G's rate (5e-5); measured
     # here, a D that slow never leaves chance against a warm-started G (notebook 03), so D learns 4x faster.
@@ -309,7 +309,7 @@ class GANTrainConfig:
 @dataclass(frozen=True)
 class DiffusionTrainConfig:
     epochs: int = 1500  # the original's diffusion model trained about 1500 epochs
-    minutes: float = 0.0  # a wall-clock budget for the training steps; 0: train ``epochs`` (training/budget.py)
+    minutes: float = 0.0  # a wall-clock budget for the whole stage; 0: train ``epochs`` (training/budget.py)
     batch_size: int = 32
     learning_rate: float = 3e-4
     adam_betas: tuple = (0.9, 0.99)
@@ -341,14 +341,16 @@ PRESETS = {
         "data_images": 2000,
     },
     "quick": {
-        # 12 epochs, or fewer where they do not fit in 3 minutes of training steps (a Zen 5 trains them in about
+        # 12 epochs, or fewer where they do not fit in 3 minutes (a Zen 5 trains them in about
         # one; a 2-core Zen 3 took 2.7 and, on a slower day, 4.2): with the GAN's 15, VAE + GAN took 18.0 min on that
         # slow day (7 VAE and 22 GAN epochs; benchmarks/results/quick_preset_amd_epyc_zen3.json).
         # A 40-epoch VAE instead (benchmarks/results/learning_rate_vae_40_epochs_intel_xeon_2026-12-05.json) gave the
         # same test KID after 95 GAN epochs (0.056) and, after 50, 0.083 / 0.084 against 0.099 / 0.073 (seeds 0 / 1).
         "vae": VAETrainConfig(epochs=12, minutes=3, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=4),
         # ADA's p may cross 0..1 in 20k images: a 150k-image run must be able to react (StyleGAN2-ADA: 500k of 25M).
-        # 126 epochs, or fewer where they do not fit in 16 minutes of training steps. With 15 minutes and the probe alone
+        # 126 epochs, or fewer where they do not fit in 16 minutes (counting, since 2026-12-07, the whole stage: before, the
+        # budgets counted steps only, and on a Zen 3 the GAN's probe, grids, KID checks and checkpoints added 1.1 min to
+        # its 16 and VAE + GAN took 19.8 min). With 15 minutes and the probe alone
         # (before the budget re-fitted during the run), a 2-core Intel Xeon with AMX, phase 3 at 174-183 images/s, trained
         # all 126 in 18.6-19.7 min, and the budget fitted 112; on a slower day, at 157-170 images/s, it fitted 77 and 97,
         # and VAE + GAN took 15.4 and 17.1 min; a 2-core Zen 3 without bf16, 38-64 images/s at batch 16, would fit about

@@ -147,13 +147,18 @@ def read_budget(run_dir) -> str:
     budget = read_config(run_dir).get("budget")
     if not budget:
         return "No time budget (minutes=0): the run trained the epochs it was asked for."
-    text = (f"Time budget: {budget['minutes']:g} minutes of training steps. The probe measured "
-            f"{budget['measured_images_per_second']:g} images/s, so {budget['epochs_fitted']} of {budget['epochs_asked']} epochs")
+    text = (f"Time budget: {budget['minutes']:g} minutes for the whole stage (set-up, steps, grids, checks and checkpoints). "
+            f"The probe measured {budget['measured_images_per_second']:g} images/s, so {budget['epochs_fitted']} of "
+            f"{budget['epochs_asked']} epochs")
     if "epochs_refitted" not in budget:
-        return text + "; the run kept that count."
-    return (text + f". The run re-fits that count after each epoch from its own steps' time (the GAN's in phase 3): its last "
-            f"change, after epoch {budget['refitted_after_epoch']} ({budget['seconds_used'] / 60:.1f} minutes used, steps at "
-            f"{budget['refit_images_per_second']:g} images/s), set it to {budget['epochs_refitted']} epochs.")
+        text += "; the run kept that count."
+    else:
+        text += (f". The run re-fits that count after each epoch from its own steps' time (the GAN's in phase 3): its last "
+                 f"change, after epoch {budget['refitted_after_epoch']} ({budget['seconds_used'] / 60:.1f} minutes used, "
+                 f"steps at {budget['refit_images_per_second']:g} images/s), set it to {budget['epochs_refitted']} epochs.")
+    if "stage_seconds" in budget:
+        text += f" In all the stage took {budget['stage_seconds'] / 60:.1f} minutes."
+    return text
 
 
 def read_lpips(run_dir) -> str:

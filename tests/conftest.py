@@ -1,4 +1,6 @@
-"""Shared fixtures: tiny datasets in the original's forms, written into tmp folders."""
+"""Shared fixtures: tiny datasets in the original's forms, written into tmp folders; a pretend time budget clock."""
+
+import sys
 
 import numpy as np
 import pytest
@@ -54,6 +56,27 @@ def ci_runs(tiny_landscapes, tmp_path_factory):
     gan = train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=out, progress=False,
                     lpips_model=None)
     return out, vae, gan
+
+
+@pytest.fixture
+def pretend_budget_seconds(monkeypatch):
+    """``pretend(steps, evaluation=0, overhead=0)``: on the time budget's clock (training/budget.py) every epoch's
+    training steps then take ``steps`` seconds, its evaluation ``evaluation``, and each other booking (set-up and
+    probe, final checkpoints) ``overhead``, whatever this machine takes."""
+    from helpers.training import budget
+
+    def pretend(steps: float, evaluation: float = 0.0, overhead: float = 0.0):
+        seconds = {"book_steps": steps, "book_evaluation": evaluation, "book_overhead": overhead}
+        elapsed = [0.0]
+
+        def now():
+            booking = sys._getframe(2).f_code.co_name  # now() <- BudgetClock._book <- BudgetClock.book_*
+            elapsed[0] += seconds.get(booking, 0.0)
+            return elapsed[0]
+
+        monkeypatch.setattr(budget, "now", now)
+
+    return pretend
 
 
 @pytest.fixture(autouse=True)

@@ -261,7 +261,8 @@ def test_gan_vs_diffusion_reading_says_when_neither_follows_an_axis():
     assert "Valence control: +0.90 (GAN) and undefined (diffusion)" in reading
 
 
-def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_landscapes, tmp_path, monkeypatch):
+def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_landscapes, tmp_path, monkeypatch,
+                                                                        pretend_budget_seconds):
     import json
 
     from helpers.training import budget
@@ -271,8 +272,7 @@ def test_a_time_budget_fits_the_diffusion_models_epochs_to_this_machine(tiny_lan
     real_rate = budget.measured_rate
     measured = []
     monkeypatch.setattr(budget, "measured_rate", lambda history: measured.append(real_rate(history)) or 3.2)
-    ticks = iter(range(10**6))  # the budget's clock: each start() and lap() 20 s apart, so an epoch of 32 takes 20 s
-    monkeypatch.setattr(budget, "now", lambda: 20.0 * next(ticks))
+    pretend_budget_seconds(steps=20.0)  # an epoch of 32 images takes 20 s, not the probe's 10
     config = preset("ci", "diffusion", epochs=10, minutes=1.0)  # 3.2 images/s: one minute holds 6 epochs of 32
     result = train_diffusion(config, diffusion_model_config(64, "ci"), train, val, out_dir=tmp_path, progress=False)
     assert len(measured) == 1 and measured[0] > 0 and result.finished

@@ -305,6 +305,8 @@ def test_the_budget_reading_says_what_the_runs_budget_did(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"budget": refit}))
     text = readings.read_budget(tmp_path)
     assert "after epoch 41 (6.2 minutes used, steps at 181.5 images/s)" in text and text.endswith("set it to 104 epochs.")
+    (tmp_path / "config.json").write_text(json.dumps({"budget": {**refit, "stage_seconds": 951.0}}))
+    assert readings.read_budget(tmp_path).endswith("set it to 104 epochs. In all the stage took 15.8 minutes.")
 
 def test_readings_follow_the_numbers(tmp_path):
     assert "never rose above 0.000" in readings.read_ada(_history(p=0.0), 0.6)

@@ -497,14 +497,6 @@ def pretend_machine_speed(monkeypatch, images_per_second: float) -> list:
     return measured
 
 
-def pretend_epoch_seconds(monkeypatch, seconds: float) -> None:
-    """Makes every epoch of training steps take ``seconds`` on the budget's clock (BudgetClock)."""
-    from helpers.training import budget
-
-    ticks = iter(range(10**6))
-    monkeypatch.setattr(budget, "now", lambda: seconds * next(ticks))  # each start() and lap() one tick apart
-
-
 def forbid_timing(monkeypatch):
     from helpers.training import budget
 
@@ -514,13 +506,14 @@ def forbid_timing(monkeypatch):
     monkeypatch.setattr(budget, "measured_rate", refuse)
 
 
-def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, ci_runs, tmp_path, monkeypatch,
+                                                                               pretend_budget_seconds):
     from helpers.training.gan import train_gan
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     _, vae, _ = ci_runs
     measured = pretend_machine_speed(monkeypatch, 1.7)  # images/s: one minute holds 102 images, 3 epochs of 32
-    pretend_epoch_seconds(monkeypatch, 32 / 1.7)  # and the steps themselves run at the probe's rate
+    pretend_budget_seconds(steps=32 / 1.7)  # and the steps themselves run at the probe's rate
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
     assert len(measured) == 1 and measured[0] > 0 and not part.finished
@@ -536,14 +529,14 @@ def test_a_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(t
 
 @pytest.mark.parametrize("probe_rate, steps_rate, epochs", [(3.2, 1.6, 3), (1.7, 3.2, 6)])
 def test_the_gans_budget_refits_its_epochs_to_what_its_own_steps_take(tiny_landscapes, ci_runs, tmp_path, monkeypatch,
-                                                                       probe_rate, steps_rate, epochs):
+                                                                       pretend_budget_seconds, probe_rate, steps_rate, epochs):
     from helpers.training.budget import BudgetClock
     from helpers.training.gan import train_gan
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch; epoch 1 ends in phase 3
     _, vae, _ = ci_runs
     pretend_machine_speed(monkeypatch, probe_rate)  # the probe fits 6 epochs (3.2 images/s) or 3 (1.7)
-    pretend_epoch_seconds(monkeypatch, 32 / steps_rate)
+    pretend_budget_seconds(steps=32 / steps_rate)
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     result = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
     assert result.finished
@@ -558,7 +551,29 @@ def test_the_gans_budget_refits_its_epochs_to_what_its_own_steps_take(tiny_lands
     assert refits == [epochs]
 
 
-def test_a_resumed_gan_run_spends_only_the_seconds_its_budget_has_left(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
+def test_the_gans_budget_counts_its_set_up_and_evaluations(tiny_landscapes, ci_runs, tmp_path, monkeypatch,
+                                                           pretend_budget_seconds):
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch; epoch 1 ends in phase 3
+    _, vae, _ = ci_runs
+    pretend_machine_speed(monkeypatch, 3.2)  # the probe fits 6 epochs of 32 images in the minute
+    # and the steps do run at 3.2 images/s, but the set-up and probe take 5 s, and each epoch's grid and checkpoint 5 s:
+    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=5.0)
+    config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
+    result = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
+    # After 3 epochs 5 + 15 + 15 + 10 = 45 s are used; 15 are left, and a 4th epoch with its evaluation and the
+    # last evaluation (10 + 5 + 5) would not fit, so the run ends at 3: 50 s, 55 with the final checkpoints.
+    # Counting steps alone, it would have trained 6 epochs in 60 s of steps and 100 s in all.
+    assert result.finished and max(record["step"] for record in result.history if "step" in record) == 3 * 2
+    budget = json.loads((result.run_dir / "config.json").read_text())["budget"]
+    assert budget["epochs_fitted"] == 6 and budget["epochs_refitted"] == 3 and budget["seconds_used"] == 45.0
+    assert budget["stage_seconds"] == 55.0
+    assert "budget: 0.9 of 1 minutes used" in (result.run_dir / "log.txt").read_text()
+
+
+def test_a_resumed_gan_run_spends_only_the_seconds_its_budget_has_left(tiny_landscapes, ci_runs, tmp_path, monkeypatch,
+                                                                       pretend_budget_seconds):
     from helpers.training.budget import BudgetClock
     from helpers.training.gan import train_gan
 
@@ -566,7 +581,7 @@ def test_a_resumed_gan_run_spends_only_the_seconds_its_budget_has_left(tiny_land
     _, vae, _ = ci_runs
     monkeypatch.setattr(BudgetClock, "REFIT_AFTER", 1)  # forecast from the first timed epoch on
     pretend_machine_speed(monkeypatch, 1.7)
-    pretend_epoch_seconds(monkeypatch, 10.0)  # 3.2 images/s: one minute holds 6 epochs of 32
+    pretend_budget_seconds(steps=10.0)  # 3.2 images/s: one minute holds 6 epochs of 32
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     part = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None, max_steps=2)
     assert json.loads((part.run_dir / "config.json").read_text())["gan"]["epochs"] == 6  # 10 s used, 50 s left: 5 more
@@ -576,36 +591,71 @@ def test_a_resumed_gan_run_spends_only_the_seconds_its_budget_has_left(tiny_land
     assert rest.finished and max(record["step"] for record in rest.history if "step" in record) == 6 * 2
 
 
-def test_the_budget_clock_counts_only_laps_of_steps_and_forecasts_from_the_timed_ones(monkeypatch):
+def pretend_clock(monkeypatch):
+    """``after(seconds, booking, ...)``: the budget's clock moves ``seconds`` on, then ``booking(...)`` is called."""
     from helpers.training import budget
 
-    pretend_epoch_seconds(monkeypatch, 10.0)
-    clock = budget.BudgetClock(minutes=1.0, seconds_used=5.0)  # resumed: 5 s were spent before
-    clock.lap(images=100, timed=False)  # a warm-up epoch: spends 10 s, says nothing about phase 3's rate
-    for _ in range(budget.BudgetClock.REFIT_AFTER - 1):
-        clock.start()
-        clock.lap(images=50, timed=True)
-    assert clock.seconds_used == 5.0 + 10.0 * budget.BudgetClock.REFIT_AFTER
+    time = [0.0]
+    monkeypatch.setattr(budget, "now", lambda: time[0])
+
+    def after(seconds, booking, *args, **kwargs):
+        time[0] += seconds
+        booking(*args, **kwargs)
+
+    return after
+
+
+def test_the_budget_clock_counts_every_second_and_forecasts_steps_from_the_timed_laps(monkeypatch):
+    from helpers.training.budget import BudgetClock
+
+    after = pretend_clock(monkeypatch)
+    clock = BudgetClock(minutes=2.0, seconds_used=5.0)  # resumed: 5 s were spent before
+    after(3, clock.book_overhead)  # this sitting's set-up
+    after(10, clock.book_steps, images=100, timed=False)  # a warm-up epoch: says nothing about phase 3's rate
+    after(2, clock.book_evaluation)
+    for _ in range(BudgetClock.REFIT_AFTER - 1):
+        after(10, clock.book_steps, images=50, timed=True)
+        after(2, clock.book_evaluation)
+    assert clock.seconds_used == 8.0 + 12.0 * BudgetClock.REFIT_AFTER
     assert clock.epochs_that_fit(epochs_done=3, images_per_epoch=50, most=100) is None  # too few timed laps yet
-    clock.start()
-    clock.lap(images=50, timed=True)  # 45 s used, 15 left, at 5 images/s: 75 images, one more epoch of 50
-    assert clock.images_per_second == 5.0
-    assert clock.epochs_that_fit(epochs_done=4, images_per_epoch=50, most=100) == 5
+    after(10, clock.book_steps, images=50, timed=True)
+    assert clock.images_per_second == 5.0 and clock.seconds_used == 54.0
+    # 120 - 54 = 66 s, less the last evaluation (2 s): 64 s hold 5 epochs of 10 s of steps and a 2 s evaluation
+    assert clock.epochs_that_fit(epochs_done=4, images_per_epoch=50, most=100) == 9
     assert clock.epochs_that_fit(epochs_done=4, images_per_epoch=10, most=6) == 6  # never past ``most``
-    clock.start()
-    clock.lap(images=50, timed=True)  # 55 s used
-    clock.start()
-    clock.lap(images=50, timed=True)  # 65 s: over the budget, so the run stops where it is
-    assert clock.epochs_that_fit(epochs_done=6, images_per_epoch=50, most=100) == 6
+    for _ in range(5):
+        after(2, clock.book_evaluation)
+        after(10, clock.book_steps, images=50, timed=True)
+    assert clock.seconds_used == 114.0  # the 9th epoch's steps: its evaluation takes the last 2 s of the 120
+    assert clock.epochs_that_fit(epochs_done=9, images_per_epoch=50, most=100) == 9
+    after(2, clock.book_evaluation)
+    after(10, clock.book_steps, images=50, timed=True)  # 126 s: over the budget, so the run stops where it is
+    assert clock.epochs_that_fit(epochs_done=10, images_per_epoch=50, most=100) == 10
+
+
+def test_the_budget_clock_keeps_its_longest_evaluation_for_the_last_epoch(monkeypatch):
+    from helpers.training.budget import BudgetClock
+
+    after = pretend_clock(monkeypatch)
+    clock = BudgetClock(minutes=1.6)
+    for evaluation in (2, 2, 2, 8):  # the 4th epoch's evaluation is a KID check
+        after(10, clock.book_steps, images=50, timed=True)
+        after(evaluation, clock.book_evaluation)
+    after(10, clock.book_steps, images=50, timed=True)
+    assert clock.seconds_used == 64.0
+    # 96 - 64 = 32 s left. The last epoch's evaluation scores, so it is counted as the longest seen (8 s): the
+    # other 24 s hold one more epoch of 10 s of steps and a mean evaluation of 3.5 s, not the two that 32 s would.
+    assert clock.epochs_that_fit(epochs_done=5, images_per_epoch=50, most=100) == 6
 
 
 def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps_them(tiny_landscapes, tmp_path,
-                                                                                       monkeypatch):
+                                                                                       monkeypatch, pretend_budget_seconds):
     from helpers.training.vae import train_vae
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     assert preset("quick", "vae").minutes > 0 and preset("quick", "vae", epochs=3).minutes == 0
     measured = pretend_machine_speed(monkeypatch, 1.2)  # images/s: one minute holds 72 images, 2 epochs of 32
+    pretend_budget_seconds(steps=32 / 1.2)  # and the steps themselves run at the probe's rate
     config = preset("ci", "vae", epochs=10, minutes=1.0)
     result = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False)
     assert len(measured) == 1 and measured[0] > 0
@@ -617,6 +667,24 @@ def test_the_vaes_time_budget_trains_the_epochs_that_fit_and_a_resumed_run_keeps
     again = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False,
                       resume=result.run_dir)
     assert [record["epoch"] for record in again.history] == [1, 2]
+
+
+def test_the_vaes_budget_refits_its_epochs_to_what_its_own_epochs_take(tiny_landscapes, tmp_path, monkeypatch,
+                                                                        pretend_budget_seconds):
+    from helpers.training.vae import train_vae
+
+    train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
+    pretend_machine_speed(monkeypatch, 100.0)  # the probe: all 10 epochs fit in the minute
+    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=5.0)  # but set-up, steps and evaluations take 60 s by epoch 4
+    config = preset("ci", "vae", epochs=10, minutes=1.0)
+    result = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False)
+    # after epoch 3's steps 5 + 15 + 15 + 10 = 45 s are used: its evaluation and the run's end (5 + 5) leave no room
+    assert [record["epoch"] for record in result.history] == [1, 2, 3]
+    recorded = json.loads((result.run_dir / "config.json").read_text())
+    assert recorded["vae"]["epochs"] == 3 and recorded["budget"]["epochs_fitted"] == 10
+    assert recorded["budget"]["epochs_refitted"] == 3 and recorded["budget"]["stage_seconds"] == 55.0
+    assert "so 3 epochs" in (result.run_dir / "log.txt").read_text()
+    assert (tmp_path / "vae_final.pth").is_file() and (result.run_dir / "reconstructions-0003.png").is_file()
 
 
 def test_the_probe_rate_drops_the_warm_up_record_and_takes_the_median():

@@ -1,4 +1,4 @@
-"""Fit a run's epochs to a wall-clock budget on this machine (``minutes`` in the train configs).
+"""Fit a training stage to a wall-clock budget on this machine (``minutes`` in the train configs).
 
 CPUs of one cloud family differ about 3x: the quick GAN step (at batch 16) ran at 64 images/s on a
 2-core AMD EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs took 13 minutes on one and
@@ -7,17 +7,22 @@ with every loss on, the slowest, so the estimate errs short; the VAE's and the d
 plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the
 learning-rate decay and the evaluations follow the epochs so chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
 so a resumed run keeps its schedule and anyone can repeat the run with that ``epochs`` and
-``minutes=0`` (but see the re-fits below). The budget counts training steps only: sample grids and KID scoring come on top.
+``minutes=0`` (but see the re-fits below).
+
+The budget is the whole stage's wall time: the set-up and the timing probe, the training steps, and each
+epoch's validation, sample grid, KID check and checkpoint. Counting steps alone let a run overrun: on a 2-core
+Zen 3 the GAN's steps used 15.7 of 16 minutes and its probe, grids, two KID checks and checkpoints 1.1 more
+(benchmarks/results/quick_preset_amd_epyc_zen3_2026-12-07.json).
 
 A host's speed also drifts while a run trains (the 40-step GAN probe was 13% slow, 12% fast and 3%
-fast against its own run's adversarial phase in three runs on one 2-core Intel Xeon), so the GAN and
-the diffusion model re-fit their epochs after every epoch from what their own steps took
-(``BudgetClock``; the GAN from its phase-3 epochs, and never so many that it falls back out of phase
-3): a run then ends within an epoch of its budget. Each change rewrites config.json's ``epochs``
-and ``budget`` and is logged; the seconds used are saved with the training state, so a resumed run
-spends what is left. Since the GAN's phase fractions and LPIPS ramp, and the diffusion model's
-learning-rate decay, move a little with each change, ``epochs`` with ``minutes=0`` repeats such a
-run only approximately.
+fast against its own run's adversarial phase in three runs on one 2-core Intel Xeon; the VAE's probe was
+25-40% fast against its own epochs on a Zen 3), so every stage re-fits its epochs after every epoch from
+what its own epochs took (``BudgetClock``; the GAN from the rate of its phase-3 steps, and never so many
+that it falls back out of phase 3): a run then ends within an epoch of its budget. Each change rewrites
+config.json's ``epochs`` and ``budget`` and is logged; the seconds used are saved with the training state,
+so a resumed run spends what is left. Since the GAN's phase fractions and LPIPS ramp, the VAE's KL warm-up
+and the diffusion model's learning-rate decay move a little with each change, ``epochs`` with ``minutes=0``
+repeats such a run only approximately.
 """
 
 import tempfile
@@ -95,11 +100,14 @@ def log_budget(log, budget: dict, show: bool) -> None:
 
 
 class BudgetClock:
-    """Seconds a run has spent in training steps, and the epochs its budget still holds.
+    """Seconds a training stage has spent of its budget, and the epochs the budget still holds.
 
-    ``lap(images, timed)`` ends a lap of training steps (an epoch: call it before the epoch's sample
-    grid, KID and checkpoint, and ``start()`` after them, so only steps count); laps with ``timed``
-    also measure the rate that ``epochs_that_fit`` forecasts with. ``seconds_used`` goes into the
+    Everything counts, in turns: made at the stage's start, the clock books the seconds since its last
+    booking as set-up, probe or final checkpoints at ``book_overhead()``, as an epoch's training steps at
+    ``book_steps(images, timed)`` and as that epoch's validation, grid, KID check and checkpoint at
+    ``book_evaluation()``. Laps with ``timed`` measure the
+    rate of steps that ``epochs_that_fit`` forecasts with; the evaluations, their mean per epoch and the
+    longest one (kept in reserve for the last epoch, which always scores). ``seconds_used`` goes into the
     run's saved state, so a resumed run spends only what is left.
     """
 
@@ -108,30 +116,46 @@ class BudgetClock:
     def __init__(self, minutes: float, seconds_used: float = 0.0):
         self.minutes, self.seconds_used = minutes, seconds_used
         self.timed_images, self.timed_seconds, self.timed_laps = 0, 0.0, 0
-        self.start()
+        self.evaluation_seconds, self.evaluations, self.longest_evaluation = 0.0, 0, 0.0
+        self.mark = now()
 
-    def start(self) -> None:
-        self.started = now()
+    def _book(self) -> float:
+        """Seconds since the last booking, added to ``seconds_used``."""
+        then, self.mark = self.mark, now()
+        self.seconds_used += self.mark - then
+        return self.mark - then
 
-    def lap(self, images: int, timed: bool) -> None:
-        seconds = now() - self.started
-        self.seconds_used += seconds
+    def book_overhead(self) -> None:
+        self._book()
+
+    def book_steps(self, images: int, timed: bool) -> None:
+        seconds = self._book()
         if timed:
             self.timed_images += images
             self.timed_seconds += seconds
             self.timed_laps += 1
+
+    def book_evaluation(self) -> None:
+        seconds = self._book()
+        self.evaluation_seconds += seconds
+        self.evaluations += 1
+        self.longest_evaluation = max(self.longest_evaluation, seconds)
 
     @property
     def images_per_second(self) -> float:
         return self.timed_images / max(self.timed_seconds, 1e-9)
 
     def epochs_that_fit(self, epochs_done: int, images_per_epoch: int, most: int):
-        """The epoch the run should end at (at most ``most``, and not before ``epochs_done``: 0 seconds left
-        stops the run now) at the rate of the timed laps; None before ``REFIT_AFTER`` of them."""
+        """The epoch the run should end at (at most ``most``, and not before ``epochs_done``: no time left
+        stops the run now) at the rate of the timed laps; None before ``REFIT_AFTER`` of them.
+
+        Called after an epoch's steps, before its evaluation: ``more`` epochs then cost ``more`` times
+        (steps + a mean evaluation) plus the last evaluation, counted as the longest seen."""
         if self.timed_laps < self.REFIT_AFTER:
             return None
-        seconds_left = max(0.0, self.minutes * 60 - self.seconds_used)
-        more = int(seconds_left * self.images_per_second // images_per_epoch)
+        seconds_left = self.minutes * 60 - self.seconds_used - self.longest_evaluation
+        epoch_seconds = images_per_epoch / self.images_per_second + self.evaluation_seconds / max(1, self.evaluations)
+        more = int(max(0.0, seconds_left) // epoch_seconds)
         return max(epochs_done, min(most, epochs_done + more))
 
     def refit(self, budget: dict, epochs: int, epochs_done: int, images_per_epoch: int, most: int):
@@ -142,6 +166,11 @@ class BudgetClock:
             return None
         return {**budget, "epochs_refitted": fitted, "refitted_after_epoch": epochs_done,
                 "refit_images_per_second": round(self.images_per_second, 1), "seconds_used": round(self.seconds_used, 1)}
+
+
+def closing_record(budget: dict, clock: BudgetClock) -> dict:
+    """The run's budget record at its end: with the seconds the whole stage used (``stage_seconds``)."""
+    return {**budget, "stage_seconds": round(clock.seconds_used, 1)}
 
 
 def refit_message(budget: dict) -> str:

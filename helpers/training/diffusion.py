@@ -28,7 +28,7 @@ from helpers.image_tensors import save_png, to_tensor
 from helpers.models.checkpoint import save_model
 from helpers.models.unet import UNet
 from helpers.rectified_flow import flow_matching_loss, logit_normal_times
-from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message
+from helpers.training.budget import PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget, refit_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -85,6 +85,8 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     draw with it); ``test`` (never trained on) is only recorded: its names go to ``split.json``.
     """
     out_dir = Path(out_dir)
+    # The time budget's clock (training/budget.py): it counts from here, set-up and timing probe included.
+    budget_clock = BudgetClock(config.minutes) if config.minutes else None
     device = pick_device(config.device)
     keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
 
@@ -93,6 +95,8 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
                                max_steps=PROBE_STEPS).history
 
     config, budget = fit_to_minutes(config, len(train), run_probe, resume, section="diffusion")
+    if not budget:
+        budget_clock = None
     torch.manual_seed(config.seed)
     model = UNet(model_config).to(device, memory_format=torch.channels_last)
     ema = make_ema(model)
@@ -129,11 +133,10 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     steps_per_epoch = max(1, len(train) // batch)
     total_steps = config.epochs * steps_per_epoch
     checkpoint = out_dir / CHECKPOINT
+    if budget_clock is not None:
+        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0  # carried across resumes
+        budget_clock.book_overhead()
     loss_sum, loss_count, clock, step_started = torch.zeros((), device=device), 0, time.time(), step
-    # The time budget's count of seconds in training steps, carried across resumes; None without a budget.
-    budget_clock = None
-    if budget:
-        budget_clock = BudgetClock(budget["minutes"], (state.get("budget_seconds") or 0.0) if resume else 0.0)
 
     def save_state():
         save_run_state(run_dir, {"model": model.state_dict(), "ema": ema.state_dict(),
@@ -187,7 +190,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
                     finished_epoch = step // steps_per_epoch
                     record = {"step": step, "epoch_end": finished_epoch}
                     if budget_clock is not None:
-                        budget_clock.lap(steps_per_epoch * batch, timed=True)
+                        budget_clock.book_steps(steps_per_epoch * batch, timed=True)
                         refitted = budget_clock.refit(budget, config.epochs, finished_epoch, steps_per_epoch * batch,
                                                       budget["epochs_asked"])
                         if refitted:
@@ -207,7 +210,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
                     if on_epoch is not None:
                         on_epoch(record, run_dir)
                     if budget_clock is not None:
-                        budget_clock.start()  # the validation loss, sample grid and checkpoint above are not training steps
+                        budget_clock.book_evaluation()  # the validation loss, sample grid and checkpoint above
         if interrupt.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -226,4 +229,9 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     save_state()
     save_ema()
     log.log(f"finished at step {step}" if finished else f"paused at step {step} of {total_steps}")
+    if finished and budget_clock is not None:
+        budget_clock.book_overhead()  # the final checkpoint
+        budget = closing_record(budget, budget_clock)
+        write_config()
+        log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
     return DiffusionResult(run_dir, checkpoint, read_stats(run_dir), finished=finished)

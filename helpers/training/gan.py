@@ -33,7 +33,7 @@ from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
-from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message
+from helpers.training.budget import PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget, refit_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -162,6 +162,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     to the run's ``split.json``.
     """
     out_dir = Path(out_dir)
+    # The time budget's clock (training/budget.py): it counts from here, set-up and timing probe included.
+    budget_clock = BudgetClock(config.minutes) if config.minutes else None
     device = pick_device(config.device)
     keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
     if lpips_model == "auto" and config.lpips_weight <= 0:
@@ -178,6 +180,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                          progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings).history
 
     config, budget = fit_to_minutes(config, len(train), run_probe, resume)
+    if not budget:
+        budget_clock = None
     torch.manual_seed(config.seed)
     vae, vae_checkpoint = load_model(vae_path, "vae", device=device)
     model_config = _discriminator_config(vae.config, d_settings, projection, vae_path)
@@ -248,12 +252,11 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     if resume:
         stats = StepStats({key: torch.tensor(value, device=device) for key, value in state["stats"]["sums"].items()},
                           state["stats"]["counts"])
+    if budget_clock is not None:
+        # Carried across resumes (a part-epoch before an interrupt is not counted).
+        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0
+        budget_clock.book_overhead()
     step_started, clock = step, time.time()
-    # The time budget's count of seconds in training steps, carried across resumes (a part-epoch before an
-    # interrupt is not counted); None without a budget.
-    budget_clock = None
-    if budget:
-        budget_clock = BudgetClock(budget["minutes"], (state.get("budget_seconds") or 0.0) if resume else 0.0)
     ramp_end = config.recon_fraction + config.ramp_fraction
 
     def save_state():
@@ -350,7 +353,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                     finished_epoch = step // steps_per_epoch
                     epoch_record = {"step": step, "epoch_end": finished_epoch}
                     if budget_clock is not None:
-                        budget_clock.lap(steps_per_epoch * batch, timed=weights.phase == 3)
+                        budget_clock.book_steps(steps_per_epoch * batch, timed=weights.phase == 3)
                         # Never so many epochs that this one falls back before phase 3 (step / total_steps >= ramp_end).
                         most = budget["epochs_asked"] if ramp_end <= 0 else min(budget["epochs_asked"], int(finished_epoch / ramp_end))
                         refitted = budget_clock.refit(budget, config.epochs, finished_epoch, steps_per_epoch * batch, most)
@@ -379,7 +382,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                     if on_epoch is not None:
                         on_epoch(epoch_record, run_dir)
                     if budget_clock is not None:
-                        budget_clock.start()  # the sample grid, KID and checkpoint above are not training steps
+                        budget_clock.book_evaluation()  # the sample grid, KID and checkpoint above
         if interrupt.requested:
             raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -403,6 +406,11 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         save_model(generator, checkpoints["gen_final"], "generator", {"step": step, "run_dir": str(run_dir)})
         save_model(generator_ema, checkpoints["gen_ema_final"], "generator", {"step": step, "ema": True, "run_dir": str(run_dir)})
         log.log(f"finished at step {step}; best KID {best_score:.4f}" if scorer else f"finished at step {step}")
+        if budget_clock is not None:
+            budget_clock.book_overhead()  # the final checkpoints
+            budget = closing_record(budget, budget_clock)
+            write_config()
+            log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
     return GANResult(run_dir, checkpoints, read_stats(run_dir), finished=finished)
 
 

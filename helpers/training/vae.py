@@ -7,7 +7,7 @@ Writes ``vae_best.pth`` (lowest validation loss) and ``vae_final.pth`` to the ou
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,8 @@ from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
-from helpers.training.budget import PROBE_RECORD, PROBE_STEPS, fit_to_minutes, log_budget
+from helpers.training.budget import (PROBE_RECORD, PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget,
+                                     refit_message)
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast
 from helpers.training.run_state import load_run_state, save_run_state
@@ -103,10 +104,14 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     (``helpers/training/budget.py``).
     """
     out_dir = Path(out_dir)
+    # The time budget's clock (training/budget.py): it counts from here, set-up and timing probe included.
+    budget_clock = BudgetClock(config.minutes) if config.minutes else None
     device = pick_device(config.device)
     keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
     config, budget = fit_to_minutes(config, len(train), lambda probe, scratch: timed_steps(probe, model_config, train, device),
                                     resume, section="vae")
+    if not budget:
+        budget_clock = None
     torch.manual_seed(config.seed)
     vae = VAE(model_config).to(device, memory_format=torch.channels_last)  # NHWC: faster convolutions
     optimizer = torch.optim.Adam(vae.parameters(), lr=config.learning_rate)
@@ -121,9 +126,13 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     else:
         run_dir = new_run_dir(out_dir / "runs", f"vae-{model_config.image_size}")
     log = RunLog(run_dir)
-    log.write_config({"vae": to_dict(config), "model": to_dict(model_config),
-                      "data": to_dict(data_config) if data_config else None, "train_images": len(train), "val_images": len(val),
-                      "budget": budget})
+
+    def write_config():  # again whenever the budget re-fits the epochs
+        log.write_config({"vae": to_dict(config), "model": to_dict(model_config),
+                          "data": to_dict(data_config) if data_config else None, "train_images": len(train),
+                          "val_images": len(val), "budget": budget})
+
+    write_config()
     save_split(run_dir, train, val, test, data_config)
     log.log(f"{'resumed' if resume else 'started'} at epoch {start_epoch} on {device}")
     log_budget(log, budget, progress)
@@ -135,8 +144,12 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     total_steps = config.epochs * batches_per_epoch
     best_path, final_path = out_dir / "vae_best.pth", out_dir / "vae_final.pth"
     bar = tqdm(total=total_steps, initial=start_epoch * batches_per_epoch, desc="VAE", disable=not progress, unit="step")
+    if budget_clock is not None:
+        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0  # carried across resumes
+        budget_clock.book_overhead()
     vae.train()
-    for epoch in range(start_epoch, config.epochs):
+    epoch = start_epoch
+    while epoch < config.epochs:
         started = time.time()
         order = np.random.default_rng([config.seed, epoch]).permutation(len(train))
         sums = torch.zeros(3, device=device)  # summed on the device: no host sync per step
@@ -150,6 +163,15 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
             bar.update(1)
             if index % 20 == 0:
                 bar.set_postfix(loss=f"{sums[0].item() / (index + 1):.1f}", epoch=epoch + 1)
+        if budget_clock is not None:
+            budget_clock.book_steps(batches_per_epoch * config.batch_size, timed=True)
+            refitted = budget_clock.refit(budget, config.epochs, epoch + 1, batches_per_epoch * config.batch_size,
+                                          budget["epochs_asked"])
+            if refitted:
+                budget, config = refitted, replace(config, epochs=refitted["epochs_refitted"])
+                total_steps = bar.total = config.epochs * batches_per_epoch
+                write_config()
+                log.log(refit_message(budget))
         val_loss = validation_loss(vae, val.images, val_va, config.beta, device)
         means = (sums / batches_per_epoch).tolist()
         record = log.stats({
@@ -163,10 +185,19 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
         if (epoch + 1) % config.grid_every == 0 or epoch + 1 == config.epochs:
             save_png(reconstruction_grid(vae, grid_images, val_va[:8], device), run_dir / f"reconstructions-{epoch + 1:04d}.png")
         save_run_state(run_dir, {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                                 "best_loss": best_loss})
+                                 "best_loss": best_loss,
+                                 "budget_seconds": budget_clock.seconds_used if budget_clock else None})
         if on_epoch is not None:
             on_epoch(record, run_dir)
+        if budget_clock is not None:
+            budget_clock.book_evaluation()  # the validation loss, grid and checkpoint above
+        epoch += 1
     bar.close()
     save_model(vae, final_path, "vae", {"epoch": config.epochs, "run_dir": str(run_dir)})
     log.log(f"finished: best validation loss {best_loss:.2f}; {best_path}, {final_path}")
+    if budget_clock is not None:
+        budget_clock.book_overhead()  # the final checkpoint
+        budget = closing_record(budget, budget_clock)
+        write_config()
+        log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
     return VAEResult(run_dir, best_path, final_path, read_stats(run_dir))
