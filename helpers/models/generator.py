@@ -143,8 +143,8 @@ class Generator(nn.Module):
         x = F.leaky_relu(self.start(z[:, :self.config.latent_dim]), 0.2).view(z.shape[0], -1, 4, 4)
         # The first feature map in the layout of the weights, which every later layer keeps: a conv whose input
         # and weight layouts differ converts one of them (and the gradient) on every call. Training converts the
-        # models to channels-last (25 ms of a 64 px step went to such conversions); a loaded generator stays NCHW,
-        # where channels-last feature maps made the slider's batch of 4 about 1.4x slower (benchmarks/README.md).
+        # models to channels-last (25 ms of a 64 px step went to such conversions), and so does load_generator; a
+        # generator with NCHW weights and channels-last feature maps made the slider's batch of 4 about 1.4x slower.
         x = x.contiguous(memory_format=self._layout())
         if self.start_eru is not None:
             x = self.start_eru(x, va)
