@@ -5,11 +5,14 @@
 3. ``page``: in headless Chromium on a JupyterLab page, from one small mouse-drag step of the slider to the new
    image on the page (a MutationObserver on the <img>), median of 20 moves (target <= 100 ms).
    Needs chromium + chromium-driver (skipped with a message otherwise).
+4. ``--layouts``: 1 and 2 for the generator with NCHW and with channels-last weights (load_generator's), alternating
+   round by round in one process, medians of the rounds: a host's drift between runs is larger than the difference.
 
-    python benchmarks/slider_latency.py [--weights FILE] [--json out.json]
+    python benchmarks/slider_latency.py [--weights FILE] [--layouts] [--json out.json]
 """
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -57,6 +60,19 @@ def time_callback(generator, repeats=50):
         explorer.valence.value = 1 + (i % 80) / 10
         times.append(explorer.last_milliseconds)
     return statistics.median(times)
+
+
+def compare_layouts(generator, rounds: int = 8) -> dict:
+    """Medians over ``rounds`` of the one-image and callback times, NCHW and channels-last alternating."""
+    layouts = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+    models = {name: copy.deepcopy(generator).to(memory_format=layout) for name, layout in layouts.items()}
+    times = {name: {"generator_one_image_ms": [], "callback_four_images_ms": []} for name in layouts}
+    for _ in range(rounds):
+        for name, model in models.items():
+            times[name]["generator_one_image_ms"].append(time_generator(model, repeats=50))
+            times[name]["callback_four_images_ms"].append(time_callback(model, repeats=20))
+    return {name: {key: round(statistics.median(values), 2) for key, values in measured.items()}
+            for name, measured in times.items()} | {"rounds": rounds}
 
 
 def time_page(weights, count: int = 4, moves: int = 20):
@@ -114,6 +130,7 @@ def main():
     parser.add_argument("--weights", default=None, help="a generator checkpoint (default: an untrained 64 px generator)")
     parser.add_argument("--no-page", action="store_true")
     parser.add_argument("--count", type=int, default=4, help="images in the explorer (1-8)")
+    parser.add_argument("--layouts", action="store_true", help="also time NCHW against channels-last weights")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     generator = generator_for(args.weights)
@@ -121,6 +138,8 @@ def main():
               "cpu_threads": torch.get_num_threads(),
               "generator_one_image_ms": round(time_generator(generator), 2), "generator_target_ms": 10,
               "callback_four_images_ms": round(time_callback(generator), 1)}
+    if args.layouts:
+        result["layouts"] = compare_layouts(generator)
     if not args.no_page:
         try:
             result["page_update_ms"] = round(time_page(args.weights, args.count), 1)

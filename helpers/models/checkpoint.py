@@ -128,7 +128,7 @@ def load_generator(path, device="cpu"):
         raise CheckpointError(f"{path} holds a {data['kind']} checkpoint, which generates nothing; pass a generator "
                               "(progressive_gen_ema_best.pth), VAE or diffusion (diffusion_ema.pth) checkpoint.")
     generator, _ = load_model(path, "generator", device=device)
-    # Channels-last weights, which every feature map then follows (Generator._layout): on a 2-core Zen 3 (fp32) one
-    # image 2-13% and a batch of 64 16% faster than NCHW, the slider's batch of 4 on its one thread 14-18% (benchmarks/README.md,
-    # twentieth session).
+    # Channels-last weights, which every feature map then follows (Generator._layout). On a 2-core Zen 3 (fp32), NCHW
+    # and channels-last alternating in one process: one image and the slider's callback 2-3% faster (slider_latency.py
+    # --layouts), a batch of 64 16% (benchmarks/README.md, twentieth session).
     return generator.to(memory_format=torch.channels_last).eval()
