@@ -38,3 +38,20 @@ def test_same_controls_give_the_same_images(explorer):
     assert explorer.render(2.0, 7.0, 3, 3).shape == (3, 64, 64, 3)
     # the first two images of a bigger batch are the same images: each has its own seed
     assert np.array_equal(explorer.render(2.0, 7.0, 3, 3)[:2], explorer.render(2.0, 7.0, 3, 2))
+
+
+def test_the_slider_benchmark_times_each_layout_without_changing_the_generator(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))  # slider_latency imports its neighbour machine.py
+    import slider_latency
+
+    generator = Generator(model_config_for_size(64, "ci")).eval()
+    result = slider_latency.compare_layouts(generator, rounds=1)
+    assert set(result) == {"nchw", "channels_last", "rounds"}
+    for layout in ("nchw", "channels_last"):
+        assert result[layout]["generator_one_image_ms"] > 0 and result[layout]["callback_four_images_ms"] > 0
+    assert generator.stages[0].up_conv.weight.is_contiguous()  # timed on copies: the caller's model keeps its layout
+    sys.modules.pop("slider_latency", None)
