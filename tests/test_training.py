@@ -557,18 +557,20 @@ def test_the_gans_budget_counts_its_set_up_and_evaluations(tiny_landscapes, ci_r
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch; epoch 1 ends in phase 3
     _, vae, _ = ci_runs
-    pretend_machine_speed(monkeypatch, 3.2)  # the probe fits 6 epochs of 32 images in the minute
-    # and the steps do run at 3.2 images/s, but the set-up and probe take 5 s, and each epoch's grid and checkpoint 5 s:
-    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=5.0)
+    pretend_machine_speed(monkeypatch, 3.2)  # steps at 3.2 images/s: 6 epochs of 32 images in the minute
+    # and the steps do run at 3.2 images/s, but the probe takes 3 s, the set-up after it 3 s, and each epoch's grid
+    # and checkpoint 5 s:
+    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=3.0)
     config = preset("ci", "gan", eval_every=0, epochs=10, minutes=1.0)
     result = train_gan(config, train, val, vae.best_path, out_dir=tmp_path, progress=False, lpips_model=None)
-    # After 3 epochs 5 + 15 + 15 + 10 = 45 s are used; 15 are left, and a 4th epoch with its evaluation and the
-    # last evaluation (10 + 5 + 5) would not fit, so the run ends at 3: 50 s, 55 with the final checkpoints.
-    # Counting steps alone, it would have trained 6 epochs in 60 s of steps and 100 s in all.
+    # The 57 s left after the probe hold 5 epochs of steps. After 3 epochs 3 + 3 + 15 + 15 + 10 = 46 s are used;
+    # 14 are left, and a 4th epoch with its evaluation and the last evaluation (10 + 5 + 5) would not fit, so the
+    # run ends at 3: 51 s, 54 with the final checkpoints. Counting steps alone, it would have trained 6 epochs in
+    # 60 s of steps and 99 s in all.
     assert result.finished and max(record["step"] for record in result.history if "step" in record) == 3 * 2
     budget = json.loads((result.run_dir / "config.json").read_text())["budget"]
-    assert budget["epochs_fitted"] == 6 and budget["epochs_refitted"] == 3 and budget["seconds_used"] == 45.0
-    assert budget["stage_seconds"] == 55.0
+    assert budget["probe_seconds"] == 3.0 and budget["epochs_fitted"] == 5
+    assert budget["epochs_refitted"] == 3 and budget["seconds_used"] == 46.0 and budget["stage_seconds"] == 54.0
     assert "budget: 0.9 of 1 minutes used" in (result.run_dir / "log.txt").read_text()
 
 
@@ -675,14 +677,15 @@ def test_the_vaes_budget_refits_its_epochs_to_what_its_own_epochs_take(tiny_land
 
     train, val = tiny_landscapes  # 36 images: 2 steps of 16 a epoch
     pretend_machine_speed(monkeypatch, 100.0)  # the probe: all 10 epochs fit in the minute
-    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=5.0)  # but set-up, steps and evaluations take 60 s by epoch 4
+    pretend_budget_seconds(steps=10.0, evaluation=5.0, overhead=2.0)  # but the epochs take 10 s of steps and 5 of checks
     config = preset("ci", "vae", epochs=10, minutes=1.0)
     result = train_vae(config, model_config_for_size(64, "ci"), train, val, out_dir=tmp_path, progress=False)
-    # after epoch 3's steps 5 + 15 + 15 + 10 = 45 s are used: its evaluation and the run's end (5 + 5) leave no room
+    # after epoch 3's steps 2 + 2 + 15 + 15 + 10 = 44 s are used: a 4th epoch, its check and the last check
+    # (10 + 5 + 5) would end past the minute
     assert [record["epoch"] for record in result.history] == [1, 2, 3]
     recorded = json.loads((result.run_dir / "config.json").read_text())
     assert recorded["vae"]["epochs"] == 3 and recorded["budget"]["epochs_fitted"] == 10
-    assert recorded["budget"]["epochs_refitted"] == 3 and recorded["budget"]["stage_seconds"] == 55.0
+    assert recorded["budget"]["epochs_refitted"] == 3 and recorded["budget"]["stage_seconds"] == 51.0
     assert "so 3 epochs" in (result.run_dir / "log.txt").read_text()
     assert (tmp_path / "vae_final.pth").is_file() and (result.run_dir / "reconstructions-0003.png").is_file()
 

@@ -4,7 +4,7 @@ CPUs of one cloud family differ about 3x: the quick GAN step (at batch 16) ran a
 2-core AMD EPYC (Zen 3, AVX2) and at 190 on a Zen 5 (bf16), so 95 epochs took 13 minutes on one and
 40 on the other. With ``minutes`` > 0 a new run first times a few of its own steps (the GAN's in the phase
 with every loss on, the slowest, so the estimate errs short; the VAE's and the diffusion model's
-plain steps), and then trains ``min(epochs, what fits)`` epochs. The phase schedule, the
+plain steps), and then trains ``min(epochs, what fits in the time the probe left)`` epochs. The phase schedule, the
 learning-rate decay and the evaluations follow the epochs so chosen; the run's config.json records them (``epochs``, with ``minutes`` and the measured rate),
 so a resumed run keeps its schedule and anyone can repeat the run with that ``epochs`` and
 ``minutes=0`` (but see the re-fits below).
@@ -66,13 +66,14 @@ def measured_rate(history: list) -> float:
     return float(np.median(rates[1:]))
 
 
-def fit_to_minutes(config, train_images: int, run_probe, resume=None, section: str = "gan"):
+def fit_to_minutes(config, train_images: int, run_probe, resume=None, section: str = "gan", clock=None):
     """(``config`` with its epochs fitted to ``config.minutes``, the budget record for config.json or None).
 
     Unchanged, with None, when ``minutes`` is 0. ``run_probe(probe_config, scratch_dir)`` trains
     ``PROBE_STEPS`` steps with the given config in a scratch folder and returns their stats
-    records. A resumed run (``resume``: its folder) takes the epochs its first start chose from the
-    ``section`` of its config.json, without timing again.
+    records. The stage's ``clock`` (a ``BudgetClock``, started at the stage's start) books the probe, and
+    the epochs are fitted to what is left. A resumed run (``resume``: its folder) takes the epochs its
+    first start chose from the ``section`` of its config.json, without timing again.
     """
     if not config.minutes:
         return config, None
@@ -81,10 +82,16 @@ def fit_to_minutes(config, train_images: int, run_probe, resume=None, section: s
         return replace(config, epochs=recorded[section]["epochs"]), recorded.get("budget")
     with tempfile.TemporaryDirectory() as scratch:
         rate = measured_rate(run_probe(probe_config(config), Path(scratch)))
+    minutes_left = config.minutes
+    if clock is not None:
+        clock.book_overhead()  # the set-up so far and the probe
+        minutes_left = max(1e-6, config.minutes - clock.seconds_used / 60)
     images_per_epoch = max(1, train_images // config.batch_size) * config.batch_size  # full batches only
-    epochs = epochs_within(config.minutes, rate, images_per_epoch, config.epochs)
+    epochs = epochs_within(minutes_left, rate, images_per_epoch, config.epochs)
     budget = {"minutes": config.minutes, "measured_images_per_second": round(rate, 1), "epochs_asked": config.epochs,
               "epochs_fitted": epochs}
+    if clock is not None:
+        budget["probe_seconds"] = round(clock.seconds_used, 1)
     return replace(config, epochs=epochs), budget
 
 

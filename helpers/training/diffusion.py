@@ -94,7 +94,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
         return train_diffusion(probe_config, model_config, train, val, out_dir=scratch, progress=False,
                                max_steps=PROBE_STEPS).history
 
-    config, budget = fit_to_minutes(config, len(train), run_probe, resume, section="diffusion")
+    config, budget = fit_to_minutes(config, len(train), run_probe, resume, section="diffusion", clock=budget_clock)
     if not budget:
         budget_clock = None
     torch.manual_seed(config.seed)

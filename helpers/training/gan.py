@@ -179,7 +179,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         return train_gan(probe_config, train, val, vae_path, out_dir=scratch, projection=projection, eru=eru,
                          progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings).history
 
-    config, budget = fit_to_minutes(config, len(train), run_probe, resume)
+    config, budget = fit_to_minutes(config, len(train), run_probe, resume, clock=budget_clock)
     if not budget:
         budget_clock = None
     torch.manual_seed(config.seed)

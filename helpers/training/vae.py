@@ -109,7 +109,7 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     device = pick_device(config.device)
     keep_freed_memory()  # no page faults on each step's fresh feature maps (training/memory.py)
     config, budget = fit_to_minutes(config, len(train), lambda probe, scratch: timed_steps(probe, model_config, train, device),
-                                    resume, section="vae")
+                                    resume, section="vae", clock=budget_clock)
     if not budget:
         budget_clock = None
     torch.manual_seed(config.seed)
