@@ -7,8 +7,9 @@
    Needs chromium + chromium-driver (skipped with a message otherwise).
 4. ``--layouts``: 1 and 2 for the generator with NCHW and with channels-last weights (load_generator's), alternating
    round by round in one process, medians of the rounds: a host's drift between runs is larger than the difference.
+5. ``--film``: the same for the ERUs' modulations computed unit by unit and in one fused pass (``Generator.fuse_film``).
 
-    python benchmarks/slider_latency.py [--weights FILE] [--layouts] [--json out.json]
+    python benchmarks/slider_latency.py [--weights FILE] [--layouts] [--film] [--json out.json]
 """
 
 import argparse
@@ -62,17 +63,28 @@ def time_callback(generator, repeats=50):
     return statistics.median(times)
 
 
-def compare_layouts(generator, rounds: int = 8) -> dict:
-    """Medians over ``rounds`` of the one-image and callback times, NCHW and channels-last alternating."""
-    layouts = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
-    models = {name: copy.deepcopy(generator).to(memory_format=layout) for name, layout in layouts.items()}
-    times = {name: {"generator_one_image_ms": [], "callback_four_images_ms": []} for name in layouts}
+def compare(models: dict, rounds: int = 8) -> dict:
+    """Medians over ``rounds`` of each model's one-image and callback times, the models alternating."""
+    times = {name: {"generator_one_image_ms": [], "callback_four_images_ms": []} for name in models}
     for _ in range(rounds):
         for name, model in models.items():
             times[name]["generator_one_image_ms"].append(time_generator(model, repeats=50))
             times[name]["callback_four_images_ms"].append(time_callback(model, repeats=20))
     return {name: {key: round(statistics.median(values), 2) for key, values in measured.items()}
             for name, measured in times.items()} | {"rounds": rounds}
+
+
+def compare_layouts(generator, rounds: int = 8) -> dict:
+    """NCHW against channels-last weights (copies of ``generator``)."""
+    layouts = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+    return compare({name: copy.deepcopy(generator).to(memory_format=layout) for name, layout in layouts.items()}, rounds)
+
+
+def compare_film(generator, rounds: int = 8) -> dict:
+    """The ERUs' modulations unit by unit against one fused pass (copies of ``generator``)."""
+    models = {name: copy.deepcopy(generator) for name in ("per_unit", "fused")}
+    models["per_unit"].fuse_film = False
+    return compare(models, rounds)
 
 
 def time_page(weights, count: int = 4, moves: int = 20):
@@ -131,6 +143,7 @@ def main():
     parser.add_argument("--no-page", action="store_true")
     parser.add_argument("--count", type=int, default=4, help="images in the explorer (1-8)")
     parser.add_argument("--layouts", action="store_true", help="also time NCHW against channels-last weights")
+    parser.add_argument("--film", action="store_true", help="also time the ERUs' modulations unit by unit against fused")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     generator = generator_for(args.weights)
@@ -140,6 +153,8 @@ def main():
               "callback_four_images_ms": round(time_callback(generator), 1)}
     if args.layouts:
         result["layouts"] = compare_layouts(generator)
+    if args.film:
+        result["film"] = compare_film(generator)
     if not args.no_page:
         try:
             result["page_update_ms"] = round(time_page(args.weights, args.count), 1)

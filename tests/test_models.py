@@ -370,3 +370,30 @@ def test_diagnostics_show_the_users_model_else_the_reference(tmp_path, monkeypat
     save_model(Generator(model_config_for_size(64, "ci")), session.generator_path, "generator")
     path, sentence = notebook.generator_to_show(session)
     assert path == session.generator_path and "your own `ci` model" in sentence
+
+
+@pytest.mark.parametrize("eru_at_start", [True, False])
+def test_inference_computes_every_erus_modulation_in_one_fused_pass(monkeypatch, eru_at_start):
+    from helpers.models.eru import FiLMERU
+
+    generator = Generator(model_config_for_size(64, "ci", eru_at_start=eru_at_start)).eval()
+    with torch.no_grad():
+        for unit in generator.erus():  # trained-looking MLPs (the second layers start at zero)
+            for parameter in unit.parameters():
+                parameter.normal_(std=0.5)
+    z, va = torch.randn(3, generator.config.input_dim), torch.rand(3, 2)
+    per_unit = generator(z, va)  # with a gradient: each ERU computes its own, so training reaches every MLP
+    assert per_unit.requires_grad
+
+    def refuse(self, va):
+        raise AssertionError("inference went through the per-unit modulation")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FiLMERU, "modulation", refuse)
+        with torch.no_grad():
+            fused = generator(z, va)
+            assert torch.allclose(fused, per_unit, atol=1e-4)
+            generator.stages[-1].eru.arousal_beta[2].bias.add_(0.3)  # an update: the fused weights must follow
+            moved = generator(z, va)
+    assert not torch.allclose(moved, fused, atol=1e-3)
+    assert torch.allclose(moved, generator(z, va), atol=1e-4)

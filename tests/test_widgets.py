@@ -40,7 +40,7 @@ def test_same_controls_give_the_same_images(explorer):
     assert np.array_equal(explorer.render(2.0, 7.0, 3, 3)[:2], explorer.render(2.0, 7.0, 3, 2))
 
 
-def test_the_slider_benchmark_times_each_layout_without_changing_the_generator(monkeypatch):
+def test_the_slider_benchmark_times_each_variant_without_changing_the_generator(monkeypatch):
     import sys
     from pathlib import Path
 
@@ -49,9 +49,11 @@ def test_the_slider_benchmark_times_each_layout_without_changing_the_generator(m
     import slider_latency
 
     generator = Generator(model_config_for_size(64, "ci")).eval()
-    result = slider_latency.compare_layouts(generator, rounds=1)
-    assert set(result) == {"nchw", "channels_last", "rounds"}
-    for layout in ("nchw", "channels_last"):
-        assert result[layout]["generator_one_image_ms"] > 0 and result[layout]["callback_four_images_ms"] > 0
-    assert generator.stages[0].up_conv.weight.is_contiguous()  # timed on copies: the caller's model keeps its layout
+    layouts, film = slider_latency.compare_layouts(generator, rounds=1), slider_latency.compare_film(generator, rounds=1)
+    assert set(layouts) == {"nchw", "channels_last", "rounds"} and set(film) == {"per_unit", "fused", "rounds"}
+    for variant in ("nchw", "channels_last", "per_unit", "fused"):
+        times = (layouts | film)[variant]
+        assert times["generator_one_image_ms"] > 0 and times["callback_four_images_ms"] > 0
+    # timed on copies: the caller's model keeps its layout and its fused modulations
+    assert generator.stages[0].up_conv.weight.is_contiguous() and generator.fuse_film
     sys.modules.pop("slider_latency", None)

@@ -46,7 +46,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from helpers.config import ModelConfig
-from helpers.models.eru import make_eru
+from helpers.models.eru import FiLMERU, fused_modulations, make_eru
 from helpers.models.upsample import UpsampleConv3x3, icnr_
 
 
@@ -78,11 +78,12 @@ class UpStage(nn.Module):
         self.noise = NoiseInput(out_channels) if noise_input else None
         self.eru = make_eru(eru_kind, out_channels, eru_hidden)
 
-    def forward(self, x: torch.Tensor, va: torch.Tensor, noise: torch.Tensor = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, va: torch.Tensor, noise: torch.Tensor = None, modulation=None) -> torch.Tensor:
         x = self.up_conv(x)
         if self.noise is not None:
             x = self.noise(x, noise)
-        return self.eru(F.leaky_relu(x, 0.2), va)
+        x = F.leaky_relu(x, 0.2)
+        return self.eru(x, va) if modulation is None else self.eru(x, va, modulation)
 
 
 class SubPixelRGB(nn.Module):
@@ -114,6 +115,8 @@ class Generator(nn.Module):
             UpStage(channels[i], channels[i + 1], config.eru, config.eru_hidden, config.noise_inputs, bilinear)
             for i in range(config.stages)
         )
+        self.fuse_film = True  # at inference, every FiLM ERU's (gamma, beta) in one pass (``modulations``)
+        self._fused_film = {}  # fused_modulations' cache (not a parameter, not saved)
         self.skip_rgbs = nn.ModuleList(nn.Conv2d(channels[i + 1], 3, 1) for i in range(config.stages)) if config.rgb_skips else None
         # The last upsampling goes straight to RGB: a full-resolution feature map would cost
         # more than the rest of the generator on a CPU (memory traffic, not arithmetic).
@@ -138,8 +141,19 @@ class Generator(nn.Module):
         maps = [part.reshape(-1, 1, size, size) for part, size in zip(flat, sizes)]
         return maps + [None] * (self.config.stages + 1 - len(maps))
 
+    def modulations(self, va: torch.Tensor) -> list:
+        """Each ERU's (gamma, beta) from one fused pass at inference (FiLM ERUs), or Nones where each ERU computes
+        its own: while training, so that the gradient reaches every MLP, and for attention ERUs."""
+        erus = self.erus()
+        if not self.fuse_film or torch.is_grad_enabled() or not erus or not all(isinstance(unit, FiLMERU) for unit in erus):
+            return [None] * len(erus)
+        return fused_modulations(erus, va, self._fused_film)
+
     def forward(self, z: torch.Tensor, va: torch.Tensor) -> torch.Tensor:
         noise = self.noise_maps(z)
+        modulations = self.modulations(va)
+        if self.start_eru is None:
+            modulations = [None] + modulations  # the stages' come after the start's place
         x = F.leaky_relu(self.start(z[:, :self.config.latent_dim]), 0.2).view(z.shape[0], -1, 4, 4)
         # The first feature map in the layout of the weights, which every later layer keeps: a conv whose input
         # and weight layouts differ converts one of them (and the gradient) on every call. Training converts the
@@ -147,10 +161,10 @@ class Generator(nn.Module):
         # generator with NCHW weights and channels-last feature maps made the slider's batch of 4 about 1.4x slower.
         x = x.contiguous(memory_format=self._layout())
         if self.start_eru is not None:
-            x = self.start_eru(x, va)
+            x = self.start_eru(x, va) if modulations[0] is None else self.start_eru(x, va, modulations[0])
         skip = None  # with rgb_skips: the sum of the stages' RGB images so far, at the current size
         for index, (stage, stage_noise) in enumerate(zip(self.stages, noise)):
-            x = stage(x, va, stage_noise)
+            x = stage(x, va, stage_noise, modulations[index + 1])
             if self.skip_rgbs is not None:
                 rgb = self.skip_rgbs[index](x)
                 skip = rgb if skip is None else _upsample(skip) + rgb
