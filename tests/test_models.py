@@ -397,3 +397,12 @@ def test_inference_computes_every_erus_modulation_in_one_fused_pass(monkeypatch,
             moved = generator(z, va)
     assert not torch.allclose(moved, fused, atol=1e-3)
     assert torch.allclose(moved, generator(z, va), atol=1e-4)
+    replacement = FiLMERU(generator.stages[0].eru.conv.out_channels)  # a unit replaced: the cache must follow
+    with torch.no_grad():
+        for parameter in replacement.parameters():
+            parameter.normal_(std=0.5)
+    generator.stages[0].eru = replacement
+    with torch.no_grad():
+        replaced = generator(z, va)
+    assert not torch.allclose(replaced, moved, atol=1e-3)
+    assert torch.allclose(replaced, generator(z, va), atol=1e-4)

@@ -97,9 +97,11 @@ def fused_modulations(erus: list, va: torch.Tensor, cache: dict) -> list:
     """Every FiLM unit's (gamma, beta), as ``FiLMERU.modulation`` computes them, in one pass: two matrix products
     and a few element-wise ops instead of 8 linear layers and ~15 element-wise ops per unit. For inference (no
     gradient reaches the MLPs): on a 2-core Zen 3, one 64x64 image 10% faster and the slider's callback 4%
-    (benchmarks/slider_latency.py --film; benchmarks/README.md, twentieth session). ``cache`` keeps the fused weights until one of the MLPs' weights changes."""
-    if "parameters" not in cache:  # listed once: Module.parameters() is slow next to a 5 ms forward pass
-        cache["parameters"] = [p for unit in erus for kind in _MODULATIONS for p in getattr(unit, kind).parameters()]
+    (benchmarks/slider_latency.py --film; benchmarks/README.md, twentieth session). ``cache`` keeps the fused
+    weights until one of the units or of their MLPs' weights changes."""
+    if cache.get("units") != erus:  # parameters listed once: Module.parameters() is slow next to a 5 ms forward pass
+        cache.clear()
+        cache.update(units=erus, parameters=[p for unit in erus for kind in _MODULATIONS for p in getattr(unit, kind).parameters()])
     key = [(p._version, p.data_ptr()) for p in cache["parameters"]]
     if cache.get("key") != key:
         cache.update(key=key, weights=_fused_weights(erus))
