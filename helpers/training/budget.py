@@ -109,13 +109,13 @@ def log_budget(log, budget: dict, show: bool) -> None:
 class BudgetClock:
     """Seconds a training stage has spent of its budget, and the epochs the budget still holds.
 
-    Everything counts, in turns: made at the stage's start, the clock books the seconds since its last
-    booking as set-up, probe or final checkpoints at ``book_overhead()``, as an epoch's training steps at
-    ``book_steps(images, timed)`` and as that epoch's validation, grid, KID check and checkpoint at
-    ``book_evaluation()``. Laps with ``timed`` measure the
-    rate of steps that ``epochs_that_fit`` forecasts with; the evaluations, their mean per epoch and the
-    longest one (kept in reserve for the last epoch, which always scores). ``seconds_used`` goes into the
-    run's saved state, so a resumed run spends only what is left.
+    Everything counts, in turns: made at the stage's start, the clock books the seconds since its last booking
+    as set-up, probe or final checkpoints at ``book_overhead()`` (``book_setup`` and ``close`` call it), as an
+    epoch's training steps at ``book_steps(images, timed)`` and as that epoch's validation, grid, KID check and
+    checkpoint at ``book_evaluation()``. Laps with ``timed`` measure the rate of steps that ``epochs_that_fit``
+    forecasts with; the evaluations, their mean per epoch and the longest one (kept in reserve for the last
+    epoch, which always scores). ``seconds_used`` goes into the run's saved state, so a resumed run spends only
+    what is left.
     """
 
     REFIT_AFTER = 3  # timed laps before the first forecast: one epoch of 1,600 images is too noisy alone
@@ -134,6 +134,16 @@ class BudgetClock:
 
     def book_overhead(self) -> None:
         self._book()
+
+    def book_setup(self, carried_seconds: float = None) -> None:
+        """Books this sitting's set-up, and adds what an earlier sitting spent (its saved ``seconds_used``)."""
+        self.seconds_used += carried_seconds or 0.0
+        self.book_overhead()
+
+    def close(self, budget: dict) -> dict:
+        """Books the final checkpoints; the run's budget record with the seconds the whole stage used (``stage_seconds``)."""
+        self.book_overhead()
+        return {**budget, "stage_seconds": round(self.seconds_used, 1)}
 
     def book_steps(self, images: int, timed: bool) -> None:
         seconds = self._book()
@@ -175,13 +185,13 @@ class BudgetClock:
                 "refit_images_per_second": round(self.images_per_second, 1), "seconds_used": round(self.seconds_used, 1)}
 
 
-def closing_record(budget: dict, clock: BudgetClock) -> dict:
-    """The run's budget record at its end: with the seconds the whole stage used (``stage_seconds``)."""
-    return {**budget, "stage_seconds": round(clock.seconds_used, 1)}
-
-
 def refit_message(budget: dict) -> str:
     """The log line of a re-fit (``BudgetClock.refit``'s record)."""
     return (f"budget: {budget['seconds_used'] / 60:.1f} of {budget['minutes']:g} minutes used after epoch "
             f"{budget['refitted_after_epoch']}, steps at {budget['refit_images_per_second']:g} images/s, "
             f"so {budget['epochs_refitted']} epochs")
+
+
+def spent_message(budget: dict) -> str:
+    """The log line at a run's end (``BudgetClock.close``'s record)."""
+    return f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used"

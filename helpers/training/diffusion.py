@@ -28,7 +28,7 @@ from helpers.image_tensors import save_png, to_tensor
 from helpers.models.checkpoint import save_model
 from helpers.models.unet import UNet
 from helpers.rectified_flow import flow_matching_loss, logit_normal_times
-from helpers.training.budget import PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget, refit_message
+from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message, spent_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -133,9 +133,8 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     steps_per_epoch = max(1, len(train) // batch)
     total_steps = config.epochs * steps_per_epoch
     checkpoint = out_dir / CHECKPOINT
-    if budget_clock is not None:
-        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0  # carried across resumes
-        budget_clock.book_overhead()
+    if budget_clock is not None:  # a resumed run carries what its earlier sittings spent (part-epochs not counted)
+        budget_clock.book_setup(state.get("budget_seconds") if resume else None)
     loss_sum, loss_count, clock, step_started = torch.zeros((), device=device), 0, time.time(), step
 
     def save_state():
@@ -230,8 +229,7 @@ def train_diffusion(config: DiffusionTrainConfig, model_config: DiffusionModelCo
     save_ema()
     log.log(f"finished at step {step}" if finished else f"paused at step {step} of {total_steps}")
     if finished and budget_clock is not None:
-        budget_clock.book_overhead()  # the final checkpoint
-        budget = closing_record(budget, budget_clock)
+        budget = budget_clock.close(budget)  # books the final checkpoints
         write_config()
-        log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
+        log.log(spent_message(budget))
     return DiffusionResult(run_dir, checkpoint, read_stats(run_dir), finished=finished)

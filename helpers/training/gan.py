@@ -33,7 +33,7 @@ from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
-from helpers.training.budget import PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget, refit_message
+from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message, spent_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
@@ -252,10 +252,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     if resume:
         stats = StepStats({key: torch.tensor(value, device=device) for key, value in state["stats"]["sums"].items()},
                           state["stats"]["counts"])
-    if budget_clock is not None:
-        # Carried across resumes (a part-epoch before an interrupt is not counted).
-        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0
-        budget_clock.book_overhead()
+    if budget_clock is not None:  # a resumed run carries what its earlier sittings spent (part-epochs not counted)
+        budget_clock.book_setup(state.get("budget_seconds") if resume else None)
     step_started, clock = step, time.time()
     ramp_end = config.recon_fraction + config.ramp_fraction
 
@@ -407,10 +405,9 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
         save_model(generator_ema, checkpoints["gen_ema_final"], "generator", {"step": step, "ema": True, "run_dir": str(run_dir)})
         log.log(f"finished at step {step}; best KID {best_score:.4f}" if scorer else f"finished at step {step}")
         if budget_clock is not None:
-            budget_clock.book_overhead()  # the final checkpoints
-            budget = closing_record(budget, budget_clock)
+            budget = budget_clock.close(budget)  # books the final checkpoints
             write_config()
-            log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
+            log.log(spent_message(budget))
     return GANResult(run_dir, checkpoints, read_stats(run_dir), finished=finished)
 
 

@@ -19,8 +19,8 @@ from helpers.va import va_unit_tensor
 from helpers.image_tensors import grid, save_png, to_tensor, to_uint8
 from helpers.models.checkpoint import save_model
 from helpers.models.encoder import VAE, kl_divergence
-from helpers.training.budget import (PROBE_RECORD, PROBE_STEPS, BudgetClock, closing_record, fit_to_minutes, log_budget,
-                                     refit_message)
+from helpers.training.budget import (PROBE_RECORD, PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget,
+                                     refit_message, spent_message)
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast
 from helpers.training.run_state import load_run_state, save_run_state
@@ -144,9 +144,8 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     total_steps = config.epochs * batches_per_epoch
     best_path, final_path = out_dir / "vae_best.pth", out_dir / "vae_final.pth"
     bar = tqdm(total=total_steps, initial=start_epoch * batches_per_epoch, desc="VAE", disable=not progress, unit="step")
-    if budget_clock is not None:
-        budget_clock.seconds_used += (state.get("budget_seconds") or 0.0) if resume else 0.0  # carried across resumes
-        budget_clock.book_overhead()
+    if budget_clock is not None:  # a resumed run carries what its earlier sittings spent (part-epochs not counted)
+        budget_clock.book_setup(state.get("budget_seconds") if resume else None)
     vae.train()
     epoch = start_epoch
     while epoch < config.epochs:
@@ -196,8 +195,7 @@ def train_vae(config: VAETrainConfig, model_config: ModelConfig, train, val, out
     save_model(vae, final_path, "vae", {"epoch": config.epochs, "run_dir": str(run_dir)})
     log.log(f"finished: best validation loss {best_loss:.2f}; {best_path}, {final_path}")
     if budget_clock is not None:
-        budget_clock.book_overhead()  # the final checkpoint
-        budget = closing_record(budget, budget_clock)
+        budget = budget_clock.close(budget)  # books the final checkpoints
         write_config()
-        log.log(f"budget: {budget['stage_seconds'] / 60:.1f} of {budget['minutes']:g} minutes used")
+        log.log(spent_message(budget))
     return VAEResult(run_dir, best_path, final_path, read_stats(run_dir))
