@@ -21,6 +21,8 @@ that run at different speeds on this host are compared at equal time.
 
 Each arm goes to ``<work>/<arm_name>/`` (``g_lr_<rate>-s<seed>`` plus the suffixes above) and is skipped
 once its final EMA generator and ``metrics.json`` are there, so the script can be stopped and rerun across sessions.
+An arm stopped before its last epoch (Ctrl-C, or the end of a session) is scored on its best checkpoint so far;
+its record says where it stopped, which epoch's checkpoint was scored, and every validation KID by epoch.
 Scored like `python -m helpers evaluate` (test split): KID with its spread, FID, V and A Spearman
 against the regressor's ceiling; and from the run's stats, D's hinge loss and ADA's p and r_t over the
 last quarter of phase 3, the GAN's training minutes and phase 3's images/s (arms at another batch size or
@@ -79,6 +81,21 @@ def last_quarter(run_dir: Path) -> dict:
     return {"d_hinge": round(float(np.mean([r["d_loss"] for r in tail])), 3),
             "ada_p": [round(min(p), 2), round(max(p), 2)],
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
+
+
+def progress(run_dir: Path, finished: bool, best: Path) -> dict:
+    """How far the run got and what was scored: the validation KID of each quality check by the epoch it ended, the
+    epoch of the scored (best) checkpoint, and for a run stopped before its last epoch (a long run between sessions)
+    the epoch and step it stopped at."""
+    records = read_stats(run_dir)
+    checks = [r for r in records if "kid" in r]
+    scored = read_checkpoint(best)["extra"]["step"]
+    result = {"validation_kid": {str(r["epoch_end"]): round(r["kid"], 4) for r in checks},
+              "scored_checkpoint_epoch": next((r["epoch_end"] for r in checks if r["step"] == scored), None)}
+    if not finished:
+        last = max((r for r in records if "epoch_end" in r), key=lambda r: r["step"])
+        result.update(stopped_at_epoch=last["epoch_end"], stopped_at_step=last["step"])
+    return result
 
 
 def training_time(run_dir: Path, batch_size: int, from_step: int = 0) -> dict:
@@ -172,7 +189,8 @@ def run_arm(rate: float, seed: int, epochs: int, vae_path: Path, out: Path, spli
             "ceiling_valence_spearman": round(control["ceiling_valence_spearman"], 3),
             "ceiling_arousal_spearman": round(control["ceiling_arousal_spearman"], 3),
             "copy_fraction": metrics["memorisation"]["copy_fraction"],
-            **last_quarter(run), **training_time(run, batch_size), "run_dir": str(run)}
+            **last_quarter(run), **training_time(run, batch_size),
+            **progress(run, (out / "progressive_gen_ema_final.pth").is_file(), best), "run_dir": str(run)}
 
 
 def default_data():

@@ -144,3 +144,25 @@ def test_a_shared_vae_of_other_decoder_widths_is_refused(tmp_path, monkeypatch):
         learning_rate.shared_vae(path, tmp_path, None, None, "quick", g_channels=(256, 128, 64, 64))
     with pytest.raises(SystemExit, match="full_resolution_channels"):
         learning_rate.shared_vae(path, tmp_path, None, None, "quick", full_resolution_channels=32)
+
+
+def test_an_arm_records_its_checks_and_where_a_stopped_run_stopped(tmp_path, monkeypatch):
+    """A long arm stopped between sessions is scored on its best checkpoint so far: the record says each validation
+    KID by epoch, which epoch's checkpoint was scored, and where the run stopped (none of it for a finished run)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import learning_rate
+    from helpers.models.checkpoint import save_model
+    from helpers.models.generator import Generator
+
+    run = tmp_path / "runs" / "00000-gan-64"
+    run.mkdir(parents=True)
+    records = [{"step": 50, "epoch_end": 1}, {"step": 100, "epoch_end": 2}, {"step": 100, "epoch_end": 2, "kid": 0.21},
+               {"step": 150, "epoch_end": 3}, {"step": 200, "epoch_end": 4}, {"step": 200, "epoch_end": 4, "kid": 0.25},
+               {"step": 250, "epoch_end": 5}]
+    (run / "stats.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    best = save_model(Generator(model_config_for_size(64, "ci")), tmp_path / "best.pth", "generator", {"step": 100})
+    stopped = learning_rate.progress(run, False, best)
+    assert stopped == {"validation_kid": {"2": 0.21, "4": 0.25}, "scored_checkpoint_epoch": 2,
+                       "stopped_at_epoch": 5, "stopped_at_step": 250}
+    finished = learning_rate.progress(run, True, best)
+    assert "stopped_at_epoch" not in finished and finished["scored_checkpoint_epoch"] == 2
