@@ -126,9 +126,9 @@ MODEL_WIDTHS = {
     # fast gets) 0.068 ± 0.011 against 0.056 ± 0.009 (benchmarks/README.md, eighteenth session): not taken. With 8
     # channels on a 2-core Zen 3 (fp32), 16 minutes: 25 epochs at 42 images/s, KID 0.192 ± 0.014, against 30 at 50,
     # 0.110 ± 0.012 (nineteenth session).
-    # In the reference recipe (600 fixed epochs, where a gain per epoch counts), stopped at epoch 230 on a Zen 3: validation
-    # KID ahead of the shipped model's run at every check (0.030 against 0.034 at 225), test KID 0.036 at 225; not decided
-    # until it has run its 600 (benchmarks/README.md, twenty-first session).
+    # In the reference recipe (600 fixed epochs, where a gain per epoch counts), stopped at epoch 250 on a Zen 3: validation
+    # KID ahead of the shipped model's run at every check (0.028 against 0.031 at 250), test KID 0.031 at 250 (the shipped
+    # run's: 0.030 at 450); not decided until it has run its 600 (benchmarks/README.md, twenty-first session).
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
                         projection=True, full_resolution_channels=16, noise_inputs=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
