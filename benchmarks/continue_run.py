@@ -30,7 +30,7 @@ from helpers.config import GANTrainConfig, preset
 from helpers.evaluate_checkpoint import evaluate_checkpoint
 from helpers.training.gan import CHECKPOINTS, train_gan
 from helpers.training.runs import read_config, read_stats
-from learning_rate import default_data, scores_on_test_split, training_time
+from learning_rate import default_data, scores_on_test_split, training_time, validation_kids
 from machine import machine_facts
 
 RUN_FILES = ("config.json", "log.txt", "split.json", "stats.jsonl", "training_state.pt")
@@ -80,7 +80,7 @@ def continued_part(run: Path, from_step: int, batch_size: int) -> dict:
     steps = [r for r in records if "d_loss" in r]
     p = [r["ada_p"] for r in steps]
     time = training_time(run, batch_size, from_step)
-    return {"validation_kid": {int(r["epoch_end"]): round(r["kid"], 4) for r in records if r.get("kid") is not None},
+    return {"validation_kid": validation_kids(records),
             "d_hinge": round(float(np.mean([r["d_loss"] for r in steps])), 3),
             "ada_p": [round(min(p), 2), round(max(p), 2)],
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in steps])), 2),

@@ -83,15 +83,20 @@ def last_quarter(run_dir: Path) -> dict:
             "ada_rt": round(float(np.mean([r["ada_rt"] for r in tail])), 2)}
 
 
+def validation_kids(records: list) -> dict:
+    """The validation KID of each quality check in these stats records, by the epoch it ended ({"25": 0.197, ...})."""
+    return {str(r["epoch_end"]): round(r["kid"], 4) for r in records if r.get("kid") is not None}
+
+
 def progress(run_dir: Path, finished: bool, best: Path) -> dict:
     """How far the run got and what was scored: the validation KID of each quality check by the epoch it ended, the
     epoch of the scored (best) checkpoint, and for a run stopped before its last epoch (a long run between sessions)
     the epoch and step it stopped at."""
     records = read_stats(run_dir)
-    checks = [r for r in records if "kid" in r]
     scored = read_checkpoint(best)["extra"]["step"]
-    result = {"validation_kid": {str(r["epoch_end"]): round(r["kid"], 4) for r in checks},
-              "scored_checkpoint_epoch": next((r["epoch_end"] for r in checks if r["step"] == scored), None)}
+    result = {"validation_kid": validation_kids(records),
+              "scored_checkpoint_epoch": next((r["epoch_end"] for r in records
+                                               if r.get("kid") is not None and r["step"] == scored), None)}
     if not finished:
         last = max((r for r in records if "epoch_end" in r), key=lambda r: r["step"])
         result.update(stopped_at_epoch=last["epoch_end"], stopped_at_step=last["step"])
