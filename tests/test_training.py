@@ -394,6 +394,22 @@ def test_a_preset_without_the_lpips_term_never_loads_alexnet(tiny_landscapes, ci
     assert "LPIPS is OFF" in readings.read_lpips(scheduled.run_dir)
 
 
+def test_the_generators_checkpoints_record_the_runs_discriminator_settings(tiny_landscapes, ci_runs, tmp_path):
+    """D's settings may differ from the VAE's (d_settings); G's checkpoints say which D trained them."""
+    from helpers.models.checkpoint import load_generator, load_model
+    from helpers.training.gan import train_gan
+    from helpers.training.runs import read_config
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    result = train_gan(preset("ci", "gan", eval_every=0, epochs=1), train, val, vae.best_path, out_dir=tmp_path,
+                       progress=False, lpips_model=None, d_settings={"d_full_resolution_channels": 8})
+    assert load_model(vae.best_path, "vae")[0].config.d_full_resolution_channels == 0
+    for name in ("gen_final", "gen_ema_final"):
+        assert load_generator(result.checkpoints[name]).config.d_full_resolution_channels == 8
+    assert read_config(result.run_dir)["model"]["d_full_resolution_channels"] == 8
+
+
 def test_r1_under_bf16_autocast_sees_the_weights_of_the_d_step_before_it(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
     """autocast keeps a bf16 copy of each weight until its block ends: R1 run in the block of the D step
     before it would score the reals with D's weights from before that step."""

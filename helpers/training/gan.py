@@ -190,6 +190,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     # channels_last: oneDNN (CPU) and tensor cores (GPU) run convolutions faster in NHWC; 15-20% per step here.
     vae = vae.to(memory_format=torch.channels_last)
     generator, encoder = vae.decoder.train(), vae.encoder.eval().requires_grad_(False)
+    generator.config = model_config  # so that G's checkpoints record the run's D settings too, not the VAE's
     discriminator = Discriminator(model_config).to(device, memory_format=torch.channels_last)
     generator_ema = make_ema(generator)
     # Fused Adam: one kernel for all of a model's parameters instead of ~10 small ops per tensor; on the
