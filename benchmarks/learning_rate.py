@@ -261,9 +261,10 @@ def main():
                         "ModelConfig.g_channels; an arm with them gets a -gc<widths>-f<channels> suffix; the --vae must have them")
     parser.add_argument("--full-resolution-channels", type=int,
                         help="the generator's full-resolution stage's width (ModelConfig.full_resolution_channels)")
-    parser.add_argument("--d-full-resolution-channels", type=int, nargs="+", default=[QUICK_MODEL.d_full_resolution_channels],
+    parser.add_argument("--d-full-resolution-channels", type=int, nargs="+",
                         help="D's first conv at the image's own size with this many channels, one arm per value "
-                             "(ModelConfig.d_full_resolution_channels; 0: space-to-depth); an arm with other than "
+                             "(ModelConfig.d_full_resolution_channels; 0: space-to-depth; default: the preset's model's); "
+                             "an arm with other than "
                              f"{NAMED_FROM_D_FULL_RESOLUTION} gets a -dfr suffix")
     parser.add_argument("--preset", choices=["quick", "reference"], default="quick",
                         help="the preset whose other settings (and defaults for the above) the arms take; reference: "
@@ -277,6 +278,8 @@ def main():
         if getattr(args, name) is None:
             setattr(args, name, [getattr(chosen, field)])
     args.epochs = args.epochs or chosen.epochs
+    if args.d_full_resolution_channels is None:
+        args.d_full_resolution_channels = [model_config_for_size(64, args.preset).d_full_resolution_channels]
     data, data_config, split = default_data()
     work = Path(args.work)
     generator = {}

@@ -126,9 +126,7 @@ MODEL_WIDTHS = {
     # fast gets) 0.068 ± 0.011 against 0.056 ± 0.009 (benchmarks/README.md, eighteenth session): not taken. With 8
     # channels on a 2-core Zen 3 (fp32), 16 minutes: 25 epochs at 42 images/s, KID 0.192 ± 0.014, against 30 at 50,
     # 0.110 ± 0.012 (nineteenth session).
-    # In the reference recipe (600 fixed epochs, where a gain per epoch counts), stopped at epoch 250 on a Zen 3: validation
-    # KID ahead of the shipped model's run at every check (0.028 against 0.031 at 250), test KID 0.031 at 250 (the shipped
-    # run's: 0.030 at 450); not decided until it has run its 600 (benchmarks/README.md, twenty-first session).
+    # The reference preset (600 fixed epochs, where a gain per epoch counts) takes it: below.
     ("quick", 64): dict(g_channels=(256, 128, 64, 32), d_channels=(32, 64, 128, 256), encoder_channels=(32, 64, 128, 128),
                         projection=True, full_resolution_channels=16, noise_inputs=True),
     ("quick", 128): dict(g_channels=(256, 128, 64, 32, 16), d_channels=(16, 32, 64, 128, 256),
@@ -138,13 +136,19 @@ MODEL_WIDTHS = {
     ("full", 128): dict(g_channels=(512, 256, 128, 64, 32), d_channels=(32, 64, 128, 256, 512),
                         encoder_channels=(32, 64, 128, 256, 256)),
 }
+# reference at 64 px: quick's model with D's full-resolution start. In the reference recipe, one seed on a 2-core Zen 3
+# (fp32), its validation KID was below the previous shipped model's run at every check from epoch 75 on (0.021 at 425
+# against 0.027; that run's best, 0.022 at 575), and epoch 425's EMA scored 0.024 ± 0.006 on the test split against
+# 0.029 ± 0.006 (benchmarks/README.md, twenty-first and twenty-second sessions).
+MODEL_WIDTHS[("reference", 64)] = dict(MODEL_WIDTHS[("quick", 64)], d_full_resolution_channels=16)
+MODEL_WIDTHS[("reference", 128)] = MODEL_WIDTHS[("quick", 128)]
 
 
 def model_config_for_size(size: int, preset_name: str = "quick", **overrides) -> ModelConfig:
-    """The model of a preset (``MODEL_WIDTHS``; "reference" uses the quick model) at 64 or 128 pixels."""
+    """The model of a preset (``MODEL_WIDTHS``) at 64 or 128 pixels."""
     if size not in (64, 128):
         raise ValueError(f"image_size must be 64 or 128, not {size}")
-    widths = MODEL_WIDTHS[("quick" if preset_name == "reference" else preset_name, size)]
+    widths = MODEL_WIDTHS[(preset_name, size)]
     return ModelConfig(image_size=size, **{**widths, **overrides}).check()
 
 
@@ -389,11 +393,13 @@ PRESETS = {
         "diffusion": DiffusionTrainConfig(epochs=85, minutes=16, sample_every=17, stats_every=25),
         "data_images": 2000,
     },
-    # The quick recipe trained longer: the model shipped in weights/reference/. The shipped one (from 2026-12-06): this
-    # preset's 600 GAN epochs (in three sittings), epoch 575's EMA, the best by validation KID (0.022), on a 2-core Intel
-    # Xeon without native bf16 (family 6 model 207, fp32; VAE 6.7 min, GAN 170 min). Test KID 0.029 ± 0.006, FID 116,
-    # V 0.98, A 0.92 (ceilings 0.93 / 0.81); epoch 450's, shipped until the run finished, 0.030 ± 0.006, FID 120
-    # (benchmarks/results/reference_quick_recipe_lecam_intel_xeon_207_2026-12-06.json).
+    # The quick recipe trained longer, with D's full-resolution start (MODEL_WIDTHS): the model shipped in
+    # weights/reference/. The shipped one (from 2026-12-07): epoch 425's EMA, the best by validation KID (0.021) when its
+    # run was stopped at epoch 426 of 600, on a 2-core AMD EPYC Zen 3 (fp32; VAE 8.1 min, GAN 233 min in three sittings).
+    # Test KID 0.024 ± 0.006, FID 113, V 0.98, A 0.92 (ceilings 0.93 / 0.81)
+    # (benchmarks/results/reference_d_full_resolution_epoch_425_amd_epyc_zen3_2026-12-07.json). Before it, with D's
+    # space-to-depth start: all 600 epochs, epoch 575's EMA, 0.029 ± 0.006, FID 116, V 0.98, A 0.92 (2-core Intel Xeon,
+    # fp32; benchmarks/results/reference_quick_recipe_lecam_intel_xeon_207_2026-12-06.json).
     "reference": {
         "vae": VAETrainConfig(epochs=40, batch_size=16, learning_rate=1e-3, beta=1.0, grid_every=10),
         # Quick's recipe with the LeCam term (batch 32, G 4e-4, D 1.2e-3, LeCam 0.3). Without LeCam the same recipe

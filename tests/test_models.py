@@ -358,6 +358,18 @@ def test_exported_generator_is_fp16_on_disk_and_loads_as_the_same_model(tmp_path
     assert torch.load(half, weights_only=True)["extra"]["fp16"] is True
 
 
+def test_reference_preset_is_the_quick_model_with_ds_full_resolution_start_and_the_shipped_model_is_it():
+    from dataclasses import replace
+
+    from helpers.notebook import REFERENCE_GENERATOR
+
+    quick, reference = model_config_for_size(64, "quick"), model_config_for_size(64, "reference")
+    assert (quick.d_full_resolution_channels, reference.d_full_resolution_channels) == (0, 16)
+    assert replace(reference, d_full_resolution_channels=0) == quick
+    assert model_config_for_size(128, "reference") == model_config_for_size(128, "quick")
+    assert load_generator(REFERENCE_GENERATOR).config == reference  # what scripts/train_reference.sh trains
+
+
 def test_diagnostics_show_the_users_model_else_the_reference(tmp_path, monkeypatch):
     from helpers import notebook
 
