@@ -137,9 +137,9 @@ MODEL_WIDTHS = {
                         encoder_channels=(32, 64, 128, 256, 256)),
 }
 # reference at 64 px: quick's model with D's full-resolution start. In the reference recipe, one seed on a 2-core Zen 3
-# (fp32), its validation KID was below the previous shipped model's run at every check from epoch 75 on (0.021 at 425
-# against 0.027; that run's best, 0.022 at 575), and epoch 425's EMA scored 0.024 ± 0.006 on the test split against
-# 0.029 ± 0.006 (benchmarks/README.md, twenty-first and twenty-second sessions).
+# (fp32), its validation KID was below the previous shipped model's run at 22 of its 23 checks, level at the other
+# (0.019 at 575 against 0.022, both runs' best), and epoch 575's EMA scored 0.022 ± 0.006 on the test split against
+# 0.029 ± 0.006 (benchmarks/README.md, twenty-first to twenty-third sessions).
 MODEL_WIDTHS[("reference", 64)] = dict(MODEL_WIDTHS[("quick", 64)], d_full_resolution_channels=16)
 MODEL_WIDTHS[("reference", 128)] = MODEL_WIDTHS[("quick", 128)]
 
@@ -394,10 +394,10 @@ PRESETS = {
         "data_images": 2000,
     },
     # The quick recipe trained longer, with D's full-resolution start (MODEL_WIDTHS): the model shipped in
-    # weights/reference/. The shipped one (from 2026-12-07): epoch 425's EMA, the best by validation KID (0.021) when its
-    # run was stopped at epoch 426 of 600, on a 2-core AMD EPYC Zen 3 (fp32; VAE 8.1 min, GAN 233 min in three sittings).
-    # Test KID 0.024 ± 0.006, FID 113, V 0.98, A 0.92 (ceilings 0.93 / 0.81)
-    # (benchmarks/results/reference_d_full_resolution_epoch_425_amd_epyc_zen3_2026-12-07.json). Before it, with D's
+    # weights/reference/. The shipped one (from 2026-12-07): epoch 575's EMA, the best by validation KID (0.019) when its
+    # run was stopped at epoch 575 of 600, on a 2-core AMD EPYC Zen 3 (fp32; VAE 8.1 min, GAN 341 min in four sittings).
+    # Test KID 0.022 ± 0.006, FID 109, V 0.97, A 0.90 (ceilings 0.93 / 0.81)
+    # (benchmarks/results/reference_d_full_resolution_epoch_575_amd_epyc_zen3_2026-12-07.json). Before it, with D's
     # space-to-depth start: all 600 epochs, epoch 575's EMA, 0.029 ± 0.006, FID 116, V 0.98, A 0.92 (2-core Intel Xeon,
     # fp32; benchmarks/results/reference_quick_recipe_lecam_intel_xeon_207_2026-12-06.json).
     "reference": {
