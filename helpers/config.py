@@ -394,8 +394,8 @@ PRESETS = {
         "data_images": 2000,
     },
     # The quick recipe trained longer, with D's full-resolution start (MODEL_WIDTHS): the model shipped in
-    # weights/reference/. The shipped one (from 2026-12-07): epoch 575's EMA, the best by validation KID (0.019) when its
-    # run was stopped at epoch 575 of 600, on a 2-core AMD EPYC Zen 3 (fp32; VAE 8.1 min, GAN 341 min in four sittings).
+    # weights/reference/. The shipped one (from 2026-12-07): epoch 575's EMA, the best by validation KID (0.019) of its
+    # 600-epoch run (0.021 at 600), on a 2-core AMD EPYC Zen 3 (fp32; VAE 8.1 min, GAN 341 min to epoch 575 in four sittings).
     # Test KID 0.022 ± 0.006, FID 109, V 0.97, A 0.90 (ceilings 0.93 / 0.81)
     # (benchmarks/results/reference_d_full_resolution_epoch_575_amd_epyc_zen3_2026-12-07.json). Before it, with D's
     # space-to-depth start: all 600 epochs, epoch 575's EMA, 0.029 ± 0.006, FID 116, V 0.98, A 0.92 (2-core Intel Xeon,
