@@ -5,11 +5,12 @@ training from scratch costs hours: a learning-rate decay over the extra epochs, 
 losses at other weights.
 
 An arm is ``name`` (the preset's settings, the control) or ``name:field=value,field=value`` with fields of
-``GANTrainConfig``. ``--epochs`` is the continued run's new total; a learning-rate decay over just the extra
-epochs starts at the source's share of it (``lr_decay_start`` = source epochs / ``--epochs``).
+``GANTrainConfig``, or ``upsample`` (ModelConfig.upsample: no weight depends on it, so G goes on with the source's
+weights and upsamples the new way). ``--epochs`` is the continued run's new total; a learning-rate decay over just
+the extra epochs starts at the source's share of it (``lr_decay_start`` = source epochs / ``--epochs``).
 
 Each arm goes to ``<work>/<name>/`` and is skipped once trained and scored, so the script can be stopped and
-rerun; two arms run at once as two processes with one thread each. Scored on the test split like `python -m
+rerun; the arms run one after another in one process. Scored on the test split like `python -m
 helpers evaluate`: the final EMA generator (every arm's is from the same step, unlike a best-by-validation pick);
 and from the continued part of the stats, the validation KIDs, D's hinge loss and ADA's p and r_t.
 
@@ -35,6 +36,7 @@ from machine import machine_facts
 
 RUN_FILES = ("config.json", "log.txt", "split.json", "stats.jsonl", "training_state.pt")
 BEST_FILES = (CHECKPOINTS["gen_ema_best"], CHECKPOINTS["gen_best"], CHECKPOINTS["dis_best"])
+MODEL_SETTINGS = {"upsample": str}  # model settings an arm may change (train_gan's upsample=)
 
 
 def parse_arm(text: str) -> tuple:
@@ -42,12 +44,13 @@ def parse_arm(text: str) -> tuple:
     name, _, settings = text.partition(":")
     # A field whose default is None (g_va_weight) takes a number.
     types = {field.name: float if field.default is None else type(field.default) for field in dataclasses.fields(GANTrainConfig)}
+    types.update(MODEL_SETTINGS)
     overrides = {}
     for item in filter(None, settings.split(",")):
         field, _, value = item.partition("=")
         if field not in types or not value:
             raise SystemExit(f"--arm {text!r}: {item!r} is not field=value with a GANTrainConfig field "
-                             f"(e.g. lr_floor=0.1, r1_gamma=0.05)")
+                             f"or {', '.join(MODEL_SETTINGS)} (e.g. lr_floor=0.1, r1_gamma=0.05, upsample=bilinear_last)")
         overrides[field] = value.lower() in ("1", "true") if types[field] is bool else types[field](value)
     return name, overrides
 
@@ -95,11 +98,12 @@ def run_arm(name: str, overrides: dict, args, data, data_config, split) -> dict:
     out = Path(args.work) / name
     run = copy_source(source, out)
     from_step = max(record.get("step", 0) for record in read_stats(source))
-    config = preset(args.preset, "gan", epochs=args.epochs, **overrides)
+    training = {field: value for field, value in overrides.items() if field not in MODEL_SETTINGS}
+    config = preset(args.preset, "gan", epochs=args.epochs, **training)
     final = out / CHECKPOINTS["gen_ema_final"]
     if not final.is_file():
         train_gan(config, split[0], split[1], Path(args.vae), out_dir=out, data_config=data_config, test=split[2],
-                  progress=False, resume=run)
+                  progress=False, resume=run, upsample=overrides.get("upsample"))
     metrics_path = out / "metrics_final.json"
     if not metrics_path.is_file() or metrics_path.stat().st_mtime < final.stat().st_mtime:
         evaluate_checkpoint(final, data, data_config, out=metrics_path, progress=False)

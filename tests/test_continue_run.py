@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers.training.runs import read_stats
+from helpers.training.runs import read_config, read_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,11 +25,12 @@ def test_arm_settings_take_their_fields_types_and_refuse_unknown_fields(continue
     assert settings == {"lr_decay_start": 0.8889, "lr_floor": 0.1, "r1_interval": 8, "xflip": False, "g_va_weight": 0.25}
     assert isinstance(settings["r1_interval"], int) and isinstance(settings["g_va_weight"], float)
     assert continue_run.parse_arm("constant") == ("constant", {})
+    assert continue_run.parse_arm("soft:upsample=bilinear_last") == ("soft", {"upsample": "bilinear_last"})
     with pytest.raises(SystemExit, match="r1_weight"):
         continue_run.parse_arm("typo:r1_weight=0.05")
 
 
-def test_two_arms_continue_one_run_with_their_own_rates_and_leave_it_unchanged(ci_runs, tiny_landscapes, tmp_path,
+def test_arms_continue_one_run_with_their_own_settings_and_leave_it_unchanged(ci_runs, tiny_landscapes, tmp_path,
                                                                               continue_run, monkeypatch):
     source, vae, gan = ci_runs
     source_run = continue_run.source_run(source)
@@ -50,7 +51,7 @@ def test_two_arms_continue_one_run_with_their_own_rates_and_leave_it_unchanged(c
         continue_run.run_arm("constant", {}, args, None, None, (train, val, None))
     args.epochs = 4
     quiet = "eval_every=0,lpips_weight=0"
-    for arm in (f"constant:{quiet}", f"decay:{quiet},lr_decay_start=0.5,lr_floor=0.1"):
+    for arm in (f"constant:{quiet}", f"decay:{quiet},lr_decay_start=0.5,lr_floor=0.1", f"soft:{quiet},upsample=bilinear_last"):
         name, settings = continue_run.parse_arm(arm)
         with pytest.raises(Scored):
             continue_run.run_arm(name, settings, args, None, None, (train, val, None))
@@ -64,3 +65,5 @@ def test_two_arms_continue_one_run_with_their_own_rates_and_leave_it_unchanged(c
     base = continue_run.preset("ci", "gan").g_learning_rate
     assert rates["constant"] and all(rate == pytest.approx(base) for rate in rates["constant"])
     assert rates["decay"] and rates["decay"][-1] < 0.7 * base  # the decay over the extra epochs
+    upsampling = {name: read_config(tmp_path / name / "runs" / source_run.name)["model"]["upsample"] for name in ("constant", "soft")}
+    assert upsampling == {"constant": "nearest", "soft": "bilinear_last"}  # G went on with the source's weights, drawn softer

@@ -7,7 +7,7 @@ from helpers.models.checkpoint import CheckpointError, load_generator, load_mode
 from helpers.models.discriminator import Discriminator, minibatch_stddev
 from helpers.models.encoder import VAE, Encoder
 from helpers.models.eru import AttentionERU, FiLMERU
-from helpers.models.generator import Generator
+from helpers.models.generator import Generator, with_upsample
 from helpers.models.upsample import UpsampleConv3x3
 
 
@@ -258,6 +258,22 @@ def test_generator_upsample_setting_reaches_every_upsampling_and_old_checkpoints
     assert without_full_resolution.to_rgb.bilinear
     with pytest.raises(ValueError, match="upsample"):
         model_config_for_size(64, "ci", upsample="bicubic")
+
+
+def test_a_generator_with_another_upsampling_keeps_every_weight_and_draws_as_one_built_that_way():
+    torch.manual_seed(0)
+    nearest = Generator(model_config_for_size(64, "ci")).to(memory_format=torch.channels_last).eval()
+    softer = with_upsample(nearest, "bilinear_last")
+    assert softer.config.upsample == "bilinear_last" and nearest.config.upsample == "nearest"
+    assert not softer.training and softer._layout() == torch.channels_last
+    for name, value in nearest.state_dict().items():
+        assert torch.equal(value, softer.state_dict()[name]), name
+    built = Generator(model_config_for_size(64, "ci", upsample="bilinear_last")).eval()
+    built.load_state_dict(nearest.state_dict())
+    z, va = torch.randn(3, nearest.config.input_dim), torch.rand(3, 2)
+    with torch.no_grad():
+        assert torch.allclose(softer(z, va), built(z, va), atol=1e-5)
+        assert (softer(z, va) - nearest(z, va)).abs().max() > 1e-3  # the last upsampling really changed
 
 
 def test_minibatch_stddev_groups_consecutive_samples():

@@ -410,6 +410,27 @@ def test_the_generators_checkpoints_record_the_runs_discriminator_settings(tiny_
     assert read_config(result.run_dir)["model"]["d_full_resolution_channels"] == 8
 
 
+def test_a_resumed_run_keeps_its_d_settings_and_may_go_on_upsampling_another_way(tiny_landscapes, ci_runs, tmp_path):
+    """A run started with d_settings resumes without them being passed again (or D's weights would not fit), and a
+    continued run may change G's upsampling (no weight depends on it); a later resume keeps the new way."""
+    from helpers.models.checkpoint import load_generator
+    from helpers.training.gan import train_gan
+    from helpers.training.runs import read_config
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    config = preset("ci", "gan", eval_every=0, epochs=2)  # 2 steps per epoch
+    kwargs = dict(out_dir=tmp_path, progress=False, lpips_model=None)
+    part = train_gan(config, train, val, vae.best_path, **kwargs, d_settings={"d_full_resolution_channels": 8}, max_steps=1)
+    softer = train_gan(config, train, val, vae.best_path, **kwargs, resume=part.run_dir, upsample="bilinear_last", max_steps=1)
+    rest = train_gan(config, train, val, vae.best_path, **kwargs, resume=part.run_dir)
+    assert not softer.finished and rest.finished
+    model = read_config(rest.run_dir)["model"]
+    assert model["d_full_resolution_channels"] == 8 and model["upsample"] == "bilinear_last"
+    generator = load_generator(rest.checkpoints["gen_ema_final"])
+    assert generator.config.upsample == "bilinear_last" and generator.to_full_resolution.bilinear
+
+
 def test_r1_under_bf16_autocast_sees_the_weights_of_the_d_step_before_it(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
     """autocast keeps a bf16 copy of each weight until its block ends: R1 run in the block of the D step
     before it would score the reals with D's weights from before that step."""

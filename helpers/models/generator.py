@@ -41,6 +41,8 @@ Four more options, set by ``ModelConfig``:
   did not lower the KID (ModelConfig says by how much), so it is off.
 """
 
+from dataclasses import replace
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -194,3 +196,12 @@ class Generator(nn.Module):
         finally:
             for eru in self.erus():
                 eru.record_stats = False
+
+
+def with_upsample(generator: Generator, upsample: str) -> Generator:
+    """A copy of ``generator`` that upsamples with ``upsample`` (ModelConfig.upsample) and keeps every weight: no
+    parameter depends on the mode, so a trained generator can go on training, or be looked at, with another."""
+    weight = generator.stages[0].up_conv.weight
+    other = Generator(replace(generator.config, upsample=upsample))
+    other.load_state_dict(generator.state_dict())
+    return other.to(weight.device, memory_format=generator._layout()).train(generator.training)

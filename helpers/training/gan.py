@@ -32,13 +32,14 @@ from helpers.losses import GANLoss
 from helpers.models.checkpoint import load_model, save_model
 from helpers.models.discriminator import Discriminator
 from helpers.models.eru import GAMMA_RANGE
+from helpers.models.generator import with_upsample
 from helpers.perceptual import PerceptualWeightsMissing, load_lpips
 from helpers.training.budget import PROBE_STEPS, BudgetClock, fit_to_minutes, log_budget, refit_message, spent_message
 from helpers.training.ema import make_ema, update_ema
 from helpers.training.memory import keep_freed_memory
 from helpers.training.precision import autocast, uses_bf16
 from helpers.training.run_state import STATE_FILE, InterruptAtStepBoundary, load_run_state, save_run_state
-from helpers.training.runs import RunLog, new_run_dir, pick_device, read_stats, save_split, truncate_stats
+from helpers.training.runs import RunLog, new_run_dir, pick_device, read_config, read_stats, save_split, truncate_stats
 from helpers.training.schedule import learning_rate_scale, phase_weights
 CHECKPOINTS = {
     "gen_best": "progressive_gen_best.pth",
@@ -151,7 +152,8 @@ def _check_eru(eru: dict, step: int) -> None:
 
 def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", data_config: DataConfig = None,
               projection: bool = None, eru: str = None, resume=None, progress: bool = True, on_epoch=None,
-              max_steps: int = None, lpips_model="auto", test=None, d_settings: dict = None) -> GANResult:
+              max_steps: int = None, lpips_model="auto", test=None, d_settings: dict = None,
+              upsample: str = None) -> GANResult:
     """Train the generator (warm-started from ``vae_path``'s decoder) against a new discriminator.
 
     ``max_steps`` stops after that many steps in this call (resumable); ``on_epoch(record,
@@ -159,9 +161,16 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     VAE's model config (``DISCRIMINATOR_SETTINGS``); ``lpips_model="auto"`` loads LPIPS-AlexNet when
     ``config.lpips_weight`` > 0 and its weights are present, else trains without the LPIPS term (saying so
     when it is the weights that are missing). ``test`` (never trained on) is only recorded: its names go
-    to the run's ``split.json``.
+    to the run's ``split.json``. ``upsample`` (ModelConfig.upsample) changes how G upsamples from the VAE's way (no
+    weight depends on it). A resumed run keeps the D settings and the upsampling it was started with unless told otherwise.
     """
     out_dir = Path(out_dir)
+    if resume:  # D's shape and G's upsampling as the run started, unless told otherwise
+        started = read_config(resume)["model"]
+        if d_settings is None:
+            d_settings = {name: tuple(value) if isinstance(value, list) else value
+                          for name, value in started.items() if name in DISCRIMINATOR_SETTINGS}
+        upsample = upsample or started.get("upsample")
     # The time budget's clock (training/budget.py): it counts from here, set-up and timing probe included.
     budget_clock = BudgetClock(config.minutes) if config.minutes else None
     device = pick_device(config.device)
@@ -177,7 +186,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
 
     def run_probe(probe_config, scratch):
         return train_gan(probe_config, train, val, vae_path, out_dir=scratch, projection=projection, eru=eru,
-                         progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings).history
+                         progress=False, max_steps=PROBE_STEPS, lpips_model=lpips_model, d_settings=d_settings,
+                         upsample=upsample).history
 
     config, budget = fit_to_minutes(config, len(train), run_probe, resume, clock=budget_clock)
     if not budget:
@@ -190,6 +200,9 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     # channels_last: oneDNN (CPU) and tensor cores (GPU) run convolutions faster in NHWC; 15-20% per step here.
     vae = vae.to(memory_format=torch.channels_last)
     generator, encoder = vae.decoder.train(), vae.encoder.eval().requires_grad_(False)
+    if upsample is not None and upsample != model_config.upsample:
+        generator = with_upsample(generator, upsample)
+        model_config = replace(model_config, upsample=upsample)
     generator.config = model_config  # so that G's checkpoints record the run's D settings too, not the VAE's
     discriminator = Discriminator(model_config).to(device, memory_format=torch.channels_last)
     generator_ema = make_ema(generator)
