@@ -102,8 +102,11 @@ def run_arm(name: str, overrides: dict, args, data, data_config, split) -> dict:
     config = preset(args.preset, "gan", epochs=args.epochs, **training)
     final = out / CHECKPOINTS["gen_ema_final"]
     if not final.is_file():
-        train_gan(config, split[0], split[1], Path(args.vae), out_dir=out, data_config=data_config, test=split[2],
-                  progress=False, resume=run, upsample=overrides.get("upsample"))
+        result = train_gan(config, split[0], split[1], Path(args.vae), out_dir=out, data_config=data_config,
+                           test=split[2], progress=False, resume=run, upsample=overrides.get("upsample"))
+        if not result.finished:  # Ctrl-C: the state is saved at the step it stopped
+            raise SystemExit(f"arm {name} stopped before epoch {args.epochs}; rerun the same command to go on "
+                             f"(its best generator so far: {out / CHECKPOINTS['gen_ema_best']})")
     metrics_path = out / "metrics_final.json"
     if not metrics_path.is_file() or metrics_path.stat().st_mtime < final.stat().st_mtime:
         evaluate_checkpoint(final, data, data_config, out=metrics_path, progress=False)

@@ -67,3 +67,14 @@ def test_arms_continue_one_run_with_their_own_settings_and_leave_it_unchanged(ci
     assert rates["decay"] and rates["decay"][-1] < 0.7 * base  # the decay over the extra epochs
     upsampling = {name: read_config(tmp_path / name / "runs" / source_run.name)["model"]["upsample"] for name in ("constant", "soft")}
     assert upsampling == {"constant": "nearest", "soft": "bilinear_last"}  # G went on with the source's weights, drawn softer
+
+
+def test_an_arm_stopped_before_its_end_says_how_to_go_on_and_scores_nothing(ci_runs, tiny_landscapes, tmp_path,
+                                                                             continue_run, monkeypatch):
+    source, vae, _ = ci_runs
+    train, val = tiny_landscapes
+    monkeypatch.setattr(continue_run, "train_gan", lambda *args, **kwargs: SimpleNamespace(finished=False))  # Ctrl-C
+    monkeypatch.setattr(continue_run, "evaluate_checkpoint", lambda *args, **kwargs: pytest.fail("scored an unfinished arm"))
+    args = SimpleNamespace(source=str(source), vae=str(vae.best_path), preset="ci", epochs=4, work=str(tmp_path))
+    with pytest.raises(SystemExit, match="stopped before epoch 4; rerun the same command"):
+        continue_run.run_arm("constant", {}, args, None, None, (train, val, None))
