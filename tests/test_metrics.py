@@ -28,6 +28,7 @@ from helpers.metrics import (
     inception_available,
     inception_features,
     kid,
+    kid_subset_values,
     mean_pairwise_distance,
     mean_pairwise_lpips,
     metrics_json,
@@ -123,6 +124,18 @@ def test_kid_subsets_are_smaller_than_the_sets_so_the_spread_is_real():
     assert result.subset_size == 100
     assert result.std > 1e-4 * abs(result.mean) and result.std > 1e-12
     assert math.isnan(kid(first[:2], second[:2], 500, 5).std)  # 2 vs 2: no two subsets can differ
+
+
+def test_kid_subset_values_pair_up_across_generators_scored_on_the_same_reals():
+    """Same seed and sizes: the same subsets for each generator, so the KID of every subset moves with the fakes alone."""
+    fakes, reals = synthetic_features(120, seed=1), synthetic_features(100, seed=2)
+    values = kid_subset_values(fakes, reals, subset_size=30, subsets=40, seed=5)
+    result = kid(fakes, reals, subset_size=30, subsets=40, seed=5)
+    assert values.shape == (40,) and result.mean == pytest.approx(values.mean()) and result.std == pytest.approx(values.std())
+    worse = kid_subset_values(fakes + 0.05, reals, subset_size=30, subsets=40, seed=5)  # every fake moved away
+    assert (worse > values).all()  # paired: on each subset, not just on average
+    unpaired = kid_subset_values(fakes + 0.05, reals, subset_size=30, subsets=40, seed=6)
+    assert not np.allclose(unpaired - values, worse - values)
 
 
 def test_kid_is_deterministic_for_a_seed():

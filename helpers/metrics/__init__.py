@@ -14,7 +14,7 @@
 
 from helpers.metrics.colour import affect_slopes, colour_stats
 from helpers.metrics.correlation import correlation_text, least_squares_slope, pearson, spearman
-from helpers.metrics.distances import KID, fid, kid, real_vs_real_floor, sliding_window_kid
+from helpers.metrics.distances import KID, fid, kid, kid_subset_size, kid_subset_values, real_vs_real_floor, sliding_window_kid
 from helpers.metrics.dots import bright_dots, dot_positions, phase_shares
 from helpers.metrics.diversity import mean_pairwise_distance, mean_pairwise_lpips
 from helpers.metrics.evaluate import EVAL_PRESETS, evaluate, format_metrics_table, generate_images, metrics_json
@@ -50,6 +50,8 @@ __all__ = [
     "inception_available",
     "inception_features",
     "kid",
+    "kid_subset_size",
+    "kid_subset_values",
     "least_squares_slope",
     "load_inception",
     "mean_pairwise_distance",

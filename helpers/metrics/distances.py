@@ -46,22 +46,11 @@ def kid_subset_size(requested: int, rows_a: int, rows_b: int) -> int:
     return max(2, min(requested, rows_a // 2, rows_b // 2))
 
 
-def kid(
-    features_a: np.ndarray,
-    features_b: np.ndarray,
-    subset_size: int = 1000,
-    subsets: int = 100,
-    seed: int = 0,
-) -> KID:
-    """Kernel Inception Distance (Binkowski et al., ICLR 2018): mean and std over random subsets.
-
-    Each subset draws ``kid_subset_size(subset_size, N_a, N_b)`` rows without replacement from
-    each set (first from a, then from b, with ``np.random.default_rng(seed)``: same inputs, same
-    number) and computes the unbiased MMD^2 with the cubic polynomial kernel. The mean over
-    subsets estimates the same quantity as the whole sets would; the std is the spread of the
-    subset estimates. The estimate is unbiased, so it can be slightly negative for two samples of
-    one distribution. With only 2 rows in both sets no two subsets can differ: the std is NaN.
-    """
+def kid_subset_values(features_a: np.ndarray, features_b: np.ndarray, subset_size: int = 1000, subsets: int = 100,
+                      seed: int = 0) -> np.ndarray:
+    """The unbiased MMD^2 of each of ``kid``'s random subsets (see ``kid``), in the order drawn. The draws depend only
+    on the seed and the two sets' sizes, so two generators' fakes scored against the same reals with the same seed and
+    as many rows are scored on the same subsets: their values pair up (``benchmarks/paired_kid.py``)."""
     features_a = np.asarray(features_a, dtype=np.float64)
     features_b = np.asarray(features_b, dtype=np.float64)
     if min(len(features_a), len(features_b)) < 2 or subsets < 2:
@@ -91,6 +80,27 @@ def kid(
                 _polynomial_kernel(subset_a, subset_b),
             )
         values[index] = _unbiased_mmd2(*kernels)
+    return values
+
+
+def kid(
+    features_a: np.ndarray,
+    features_b: np.ndarray,
+    subset_size: int = 1000,
+    subsets: int = 100,
+    seed: int = 0,
+) -> KID:
+    """Kernel Inception Distance (Binkowski et al., ICLR 2018): mean and std over random subsets.
+
+    Each subset draws ``kid_subset_size(subset_size, N_a, N_b)`` rows without replacement from
+    each set (first from a, then from b, with ``np.random.default_rng(seed)``: same inputs, same
+    number) and computes the unbiased MMD^2 with the cubic polynomial kernel. The mean over
+    subsets estimates the same quantity as the whole sets would; the std is the spread of the
+    subset estimates. The estimate is unbiased, so it can be slightly negative for two samples of
+    one distribution. With only 2 rows in both sets no two subsets can differ: the std is NaN.
+    """
+    values = kid_subset_values(features_a, features_b, subset_size, subsets, seed)
+    size = kid_subset_size(subset_size, len(features_a), len(features_b))
     identical_subsets = size == len(features_a) == len(features_b)
     return KID(float(values.mean()), float("nan") if identical_subsets else float(values.std()), size, subsets)
 
