@@ -35,7 +35,10 @@ class ModelConfig:
     # (nearest, then a fixed [1, 2, 1] filter; models/upsample.py), which leaves G no 2-pixel grid to put its dots on;
     # "bilinear_last": bilinear only for the last upsampling, to the output's size, where a 2-pixel grid of the output forms.
     # Nearest: at 60 epochs of the quick recipe bilinear scored test KID 0.107 / 0.083 / 0.082 against 0.057 / 0.079 / 0.064
-    # (seeds 0-2) with softer pictures, bilinear_last 0.100 / 0.098 (benchmarks/README.md, fourteenth session).
+    # (seeds 0-2) with softer pictures, bilinear_last 0.100 / 0.098 (benchmarks/README.md, fourteenth session). Switched
+    # on for the last 50 of 650 epochs of the reference run, bilinear_last took 66% of its dark images' dots to one phase
+    # against the control's 79% (real 26%), left them on the same pixels, and scored a worse paired test KID (0.0213
+    # against 0.0204; twenty-fourth session).
     upsample: str = "nearest"
     # 0: the RGB layer above makes the full-size image straight from the last stage's features, so
     # every 2x2 block of output pixels is an interpolation of one 3x3 neighbourhood at half size.
