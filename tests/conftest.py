@@ -1,6 +1,8 @@
 """Shared fixtures: tiny datasets in the original's forms, written into tmp folders; a pretend time budget clock."""
 
+import importlib
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,6 +58,13 @@ def ci_runs(tiny_landscapes, tmp_path_factory):
     gan = train_gan(preset("ci", "gan", eval_every=0), train, val, vae.best_path, out_dir=out, progress=False,
                     lpips_model=None)
     return out, vae, gan
+
+
+@pytest.fixture
+def benchmark_script(monkeypatch):
+    """Import a script of benchmarks/ by name, with that folder on sys.path as when it runs from there."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    return importlib.import_module
 
 
 @pytest.fixture

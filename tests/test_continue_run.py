@@ -8,15 +8,9 @@ import pytest
 
 from helpers.training.runs import read_config, read_stats
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 @pytest.fixture
-def continue_run(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    import continue_run
-
-    return continue_run
+def continue_run(benchmark_script):
+    return benchmark_script("continue_run")
 
 
 def test_arm_settings_take_their_fields_types_and_refuse_unknown_fields(continue_run):

@@ -1,22 +1,10 @@
 """benchmarks/paired_kid.py: generators compared on the same KID subsets, each against the first."""
 
-from pathlib import Path
-
 import numpy as np
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def paired_kid(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    import paired_kid
-
-    return paired_kid
-
-
-def test_each_generator_is_compared_with_the_first_subset_by_subset(paired_kid):
+def test_each_generator_is_compared_with_the_first_subset_by_subset(benchmark_script):
+    paired_kid = benchmark_script("paired_kid")
     rng = np.random.default_rng(0)
     reals = rng.gamma(2.0, 0.1, size=(200, 32))
     close = rng.gamma(2.0, 0.1, size=(400, 32))
