@@ -252,7 +252,9 @@ def build_parser():
     _add_data_arguments(p)
     p.add_argument("--vae", required=True, help="vae_best.pth from train-vae")
     _add_training_arguments(p, size=False)  # the VAE checkpoint fixes the size
-    p.add_argument("--projection", action="store_true", help="projection conditioning in D")
+    # None unless given: the VAE's model config (the preset's: quick and reference have projection) decides.
+    p.add_argument("--projection", action=argparse.BooleanOptionalAction, default=None,
+                   help="projection conditioning in D on or off (default: as the VAE's preset has it)")
     p.set_defaults(func=cmd_train_gan)
 
     p = commands.add_parser("train-diffusion", help="train the diffusion model (rectified flow, a VA-conditioned U-Net)")

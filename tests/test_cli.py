@@ -89,3 +89,14 @@ def test_the_minutes_help_names_the_quick_presets_budgets(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     budgets = {part: PRESETS["quick"][part].minutes for part in ("vae", "gan", "diffusion")}
     assert f"(quick: VAE {budgets['vae']:g}, GAN {budgets['gan']:g}, diffusion {budgets['diffusion']:g})" in help_text
+
+
+def test_train_gan_leaves_projection_to_the_preset_unless_told():
+    """quick and reference train D with projection; a flag that defaulted to False turned it off for every CLI run."""
+    from helpers.cli import build_parser
+
+    base = ["train-gan", "--images", "i", "--labels", "l.csv", "--vae", "vae_best.pth"]
+    parse = build_parser().parse_args
+    assert parse(base).projection is None
+    assert parse([*base, "--projection"]).projection is True
+    assert parse([*base, "--no-projection"]).projection is False
