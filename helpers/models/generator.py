@@ -201,7 +201,7 @@ class Generator(nn.Module):
 def with_upsample(generator: Generator, upsample: str) -> Generator:
     """A copy of ``generator`` that upsamples with ``upsample`` (ModelConfig.upsample) and keeps every weight: no
     parameter depends on the mode, so a trained generator can go on training, or be looked at, with another."""
-    weight = generator.stages[0].up_conv.weight
     other = Generator(replace(generator.config, upsample=upsample))
     other.load_state_dict(generator.state_dict())
-    return other.to(weight.device, memory_format=generator._layout()).train(generator.training)
+    device = next(generator.parameters()).device
+    return other.to(device, memory_format=generator._layout()).train(generator.training)
