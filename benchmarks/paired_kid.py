@@ -8,7 +8,12 @@ per-subset differences from the first generator pair up: their mean, their sprea
 a generator scores below the first. FID of all the fakes against the test split beside it (200 reals bias every
 FID upward alike).
 
-    python benchmarks/paired_kid.py --weights weights/reference/generator.pth other.pth [--per-label 5] [--json out.json]
+``--split validation`` compares candidates on the validation split instead, as a choice between checkpoints should be
+made (the test split only reports the one chosen): the same paired comparison with far more fakes than a training
+run's own validation check (128).
+
+    python benchmarks/paired_kid.py --weights weights/reference/generator.pth other.pth [--per-label 5]
+        [--split validation] [--json out.json]
 """
 
 import argparse
@@ -49,15 +54,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", nargs="+", required=True, help="generator checkpoints; the first is the baseline")
     parser.add_argument("--per-label", type=int, default=5, help="images per test label and generator")
+    parser.add_argument("--split", choices=["test", "validation"], default="test",
+                        help="the reals and labels: the test split (to report) or the validation split (to choose)")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
-    _, _, (_, _, test) = default_data()
-    rows = np.tile(np.arange(len(test)), args.per_label)
-    valence, arousal, seeds = test.valence[rows], test.arousal[rows], np.arange(len(rows))
-    real_features = inception_features(test.images)
+    _, _, (_, validation, test) = default_data()
+    reals = validation if args.split == "validation" else test
+    rows = np.tile(np.arange(len(reals)), args.per_label)
+    valence, arousal, seeds = reals.valence[rows], reals.arousal[rows], np.arange(len(rows))
+    real_features = inception_features(reals.images)
     features = [fake_features(path, valence, arousal, seeds) for path in args.weights]
-    out = {"benchmark": "paired_kid", "cpu": cpu_model(), "test_images": len(test), "fakes_per_generator": len(rows),
-           "subset_size": kid_subset_size(SUBSET, len(rows), len(test)), "subsets": SUBSETS,
+    out = {"benchmark": "paired_kid", "cpu": cpu_model(), "split": args.split, "real_images": len(reals),
+           "fakes_per_generator": len(rows), "subset_size": kid_subset_size(SUBSET, len(rows), len(reals)), "subsets": SUBSETS,
            "rows": paired_rows(args.weights, features, real_features)}
     for row in out["rows"]:
         print(row, flush=True)
