@@ -6,8 +6,10 @@ The dots live in the dark corner of the VA plane, so the probe is the training s
 their labels (drawn at random, seeds 0-511). For each: dots per image, the share of the dots on the most
 common of the four phases (row and column modulo 2; 0.25 where dots fall anywhere) and of the sixteen modulo 4,
 and how many times more often two images have a dot on the same pixel than dots placed at random would.
-``--noise-maps``: the same for each generator with one of its noise maps set to zero at a time, to see whether the
-dots come from the per-pixel noise (they move or vanish) or from z and VA through the convolutions (they stay).
+``--noise-maps``: where the dots come from. The same for each generator with one of its noise maps set to zero at a
+time (dots from the per-pixel noise move or vanish, dots from z's latent and VA through the convolutions stay), and
+with one input shared by all 512 images: one latent with each image's own noise maps (dots drawn from the noise still
+fall anywhere; dots drawn from the latent repeat on every image), and each image's own latent with one set of noise maps.
 
     python benchmarks/dot_grid.py --weights weights/reference/generator.pth [more generators] [--noise-maps]
         [--json benchmarks/results/dot_grid.json]
@@ -38,19 +40,34 @@ def phase_row(phases: dict) -> dict:
             "repeat_ratio": round(phases["repeat_ratio"], 2)}
 
 
-@torch.inference_mode()
-def without_noise_map(generator, valence, arousal, index: int, batch_size: int = 128) -> np.ndarray:
-    """The images of seeds 0, 1, ... at these ratings, with the generator's noise map ``index`` (smallest first) zeroed."""
-    config = generator.config
+def noise_map_columns(config, index: int) -> slice:
+    """Where noise map ``index`` (smallest first) lies in the generator's input z."""
     start = config.latent_dim + sum(size * size for size in config.noise_sizes[:index])
-    stop = start + config.noise_sizes[index] ** 2
+    return slice(start, start + config.noise_sizes[index] ** 2)
+
+
+def changed_inputs(z: torch.Tensor, config, change: str) -> torch.Tensor:
+    """A copy of the inputs z (N, input_dim) with one change: "noise N" zeroes noise map N; "one latent" gives every
+    image the first row's latent (each keeps its noise maps); "one noise" every image the first row's noise maps."""
+    z = z.clone()
+    if change.startswith("noise "):
+        z[:, noise_map_columns(config, int(change.split()[1]))] = 0
+    elif change == "one latent":
+        z[:, :config.latent_dim] = z[0, :config.latent_dim]
+    elif change == "one noise":
+        z[:, config.latent_dim:] = z[0, config.latent_dim:]
+    else:
+        raise ValueError(f"unknown change {change!r}")
+    return z
+
+
+@torch.inference_mode()
+def images_with(generator, valence, arousal, change: str, batch_size: int = 128) -> np.ndarray:
+    """The images of seeds 0, 1, ... at these ratings with their inputs changed (``changed_inputs``)."""
     va = va_unit_tensor(valence, arousal)
-    out = []
-    for first in range(0, len(va), batch_size):
-        z = starting_points(generator, range(first, min(first + batch_size, len(va))))
-        z[:, start:stop] = 0
-        out.append(to_uint8(generator(z, va[first:first + batch_size])))
-    return np.concatenate(out)
+    z = changed_inputs(starting_points(generator, range(len(va))), generator.config, change)
+    return np.concatenate([to_uint8(generator(z[first:first + batch_size], va[first:first + batch_size]))
+                           for first in range(0, len(va), batch_size)])
 
 
 def main():
@@ -70,9 +87,12 @@ def main():
                          "step": read_checkpoint(weights)["extra"].get("step")}
         if args.noise_maps:
             requested = numbers["requested"]
-            for index, size in enumerate(generator.config.noise_sizes):
-                images = without_noise_map(generator, train.valence[requested], train.arousal[requested], index)
-                rows[f"{weights}, noise map {size}x{size} zeroed"] = phase_row(dot_positions(images))
+            changes = {f"noise {index}": f"noise map {size}x{size} zeroed" for index, size in enumerate(generator.config.noise_sizes)}
+            changes.update({"one latent": "one latent for all images, their own noise maps",
+                            "one noise": "their own latents, one set of noise maps for all"})
+            for change, name in changes.items():
+                images = images_with(generator, train.valence[requested], train.arousal[requested], change)
+                rows[f"{weights}, {name}"] = phase_row(dot_positions(images))
     result = {"benchmark": "dot_grid", "probe": "training split, valence < 3.5 and arousal < 4; 512 generated images "
               "at their labels", "rows": rows}
     for name, row in rows.items():
