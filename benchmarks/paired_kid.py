@@ -53,7 +53,7 @@ def paired_rows(names: list, features: list, real_features: np.ndarray) -> list:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", nargs="+", required=True, help="generator checkpoints; the first is the baseline")
-    parser.add_argument("--per-label", type=int, default=5, help="images per test label and generator")
+    parser.add_argument("--per-label", type=int, default=5, help="images per label of the split and generator")
     parser.add_argument("--split", choices=["test", "validation"], default="test",
                         help="the reals and labels: the test split (to report) or the validation split (to choose)")
     parser.add_argument("--json", help="also write the result to this file")
