@@ -60,12 +60,13 @@ def main():
     args = parser.parse_args()
     _, _, (_, validation, test) = default_data()
     reals = validation if args.split == "validation" else test
-    rows = np.tile(np.arange(len(reals)), args.per_label)
-    valence, arousal, seeds = reals.valence[rows], reals.arousal[rows], np.arange(len(rows))
+    requests = np.tile(np.arange(len(reals)), args.per_label)  # each label of the split per_label times
+    valence, arousal, seeds = reals.valence[requests], reals.arousal[requests], np.arange(len(requests))
     real_features = inception_features(reals.images)
     features = [fake_features(path, valence, arousal, seeds) for path in args.weights]
     out = {"benchmark": "paired_kid", "cpu": cpu_model(), "split": args.split, "real_images": len(reals),
-           "fakes_per_generator": len(rows), "subset_size": kid_subset_size(SUBSET, len(rows), len(reals)), "subsets": SUBSETS,
+           "fakes_per_generator": len(requests), "subset_size": kid_subset_size(SUBSET, len(requests), len(reals)),
+           "subsets": SUBSETS,
            "rows": paired_rows(args.weights, features, real_features)}
     for row in out["rows"]:
         print(row, flush=True)
