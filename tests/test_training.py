@@ -7,7 +7,7 @@ import torch
 
 from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _resample, _translate, _zoom_and_rotate
 from helpers.config import model_config_for_size, preset
-from helpers.losses import LeCamAnchors, d_hinge_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
+from helpers.losses import LeCamAnchors, d_hinge_loss, dot_repeat_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
 from helpers.training.schedule import phase_weights
 
@@ -71,6 +71,35 @@ def test_va_sensitivity_loss_penalises_look_alikes_with_different_va():
     assert penalised.item() == pytest.approx(0.4 * math.sqrt(2) / 2)  # only the first pair differs in VA
     different = torch.stack([torch.ones(3, 16, 16), torch.zeros(3, 16, 16)])
     assert va_sensitivity_loss(different, -different, va_a, va_b).item() == 0.0
+
+
+def _dotted_nights(rows, columns, ramp: float = 0.0, n: int = 16, dots: int = 6) -> torch.Tensor:
+    """Dark noisy (n, 3, 32, 32) images in [-1, 1] with ``dots`` white pixels each, drawn from the given rows and columns;
+    ``ramp``: every image also brightens from top to bottom by that much (regional structure all images share)."""
+    generator = torch.Generator().manual_seed(0)
+    images = -0.9 + 0.05 * torch.rand(n, 3, 32, 32, generator=generator) + torch.linspace(0, ramp, 32).view(1, 1, 32, 1)
+    for index in range(n):
+        row = rows[torch.randint(len(rows), (dots,), generator=generator)]
+        column = columns[torch.randint(len(columns), (dots,), generator=generator)]
+        images[index, :, row, column] = 1.0
+    return images
+
+
+def test_dot_repeat_loss_scores_dots_on_the_same_pixels_not_dots_anywhere():
+    inside = torch.arange(2, 30)
+    anywhere = dot_repeat_loss(_dotted_nights(inside, inside)).item()
+    on_a_ramp = dot_repeat_loss(_dotted_nights(inside, inside, ramp=1.2)).item()  # sky above, ground below: not dots
+    on_a_lattice = dot_repeat_loss(_dotted_nights(torch.arange(2, 30, 2), torch.arange(3, 30, 4))).item()
+    stuck = -0.9 * torch.ones(16, 3, 32, 32)
+    stuck[:, :, [5, 9, 13, 17, 21, 25], [6, 10, 14, 18, 22, 26]] = 1.0  # the same six stars in every sky
+    # Each shared star adds about its detail squared, (1.9 * 8/9 * 48/49)^2 = 2.7, for each pair of images.
+    assert 6 * 2.5 < dot_repeat_loss(stuck).item() < 6 * 3.0
+    assert abs(anywhere) < 0.02 and abs(on_a_ramp) < 0.02  # as many dots, placed independently: about 0
+    assert on_a_lattice > 0.3  # a lattice of 14 x 7 places: pairs share a dot now and then
+    assert dot_repeat_loss(stuck[:1]).item() == 0.0  # one image: no pairs
+    stuck.requires_grad_(True)
+    dot_repeat_loss(stuck).backward()
+    assert stuck.grad[0, 0, 5, 6] > 0  # descending dims the shared stars
 
 
 def test_schedule_weights_at_the_phase_boundaries():
@@ -349,6 +378,8 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_
     steps_b = [r["step"] for r in rest.history if "g_total" in r]
     assert steps_a == steps_b  # the same stats records, none doubled or lost
     assert any("lecam_penalty" in r for r in rest.history) == (lecam_weight > 0)
+    adversarial = [r for r in rest.history if "g_loss" in r]
+    assert adversarial and all(np.isfinite(r["dot_repeat"]) for r in adversarial)  # logged whatever its weight
 
 
 def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path, monkeypatch):

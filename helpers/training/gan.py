@@ -220,7 +220,8 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     va_spread = va_unit_tensor(train.valence, train.arousal, device=device).std(dim=0) if config.va_loss_normalised else None
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
                    config.va_weight, config.va_sensitivity_weight, config.va_sensitivity_margin, noise,
-                   g_va_weight=config.g_va_weight, va_spread=va_spread, lecam_weight=config.lecam_weight)
+                   g_va_weight=config.g_va_weight, va_spread=va_spread, lecam_weight=config.lecam_weight,
+                   dot_repeat_weight=config.dot_repeat_weight)
 
     step, best_score = 0, float("inf")
     if resume:
