@@ -142,7 +142,8 @@ MODEL_WIDTHS = {
 # reference at 64 px: quick's model with D's full-resolution start. In the reference recipe, one seed on a 2-core Zen 3
 # (fp32), its validation KID was below the previous shipped model's run at 22 of its 23 checks, level at the other
 # (0.019 at 575 against 0.022, both runs' best), and epoch 575's EMA scored 0.022 ± 0.006 on the test split against
-# 0.029 ± 0.006 (benchmarks/README.md, twenty-first to twenty-third sessions); its epoch 650, shipped now, 0.020 ± 0.006.
+# 0.029 ± 0.006 (benchmarks/README.md, twenty-first to twenty-third sessions); its epoch 650 0.020 ± 0.006, and with
+# the dot-repeat penalty over its last 50 epochs (shipped now) 0.019 ± 0.005.
 MODEL_WIDTHS[("reference", 64)] = dict(MODEL_WIDTHS[("quick", 64)], d_full_resolution_channels=16)
 MODEL_WIDTHS[("reference", 128)] = MODEL_WIDTHS[("quick", 128)]
 
@@ -286,10 +287,14 @@ class GANTrainConfig:
     # loss on CIFAR-10); 0 leaves it out.
     lecam_weight: float = 0.0
     # G's penalty on fine detail that sits on the same pixels in different images (losses.dot_repeat_loss, logged as
-    # dot_repeat whatever its weight; reals score about 0); 0 leaves it out. Measured in the quick recipe (30 epochs,
-    # seed 0, paired from one VAE; benchmarks/README.md, twenty-sixth session): weights 1 and 10 cut the dark images'
-    # repeat ratio from 22 to 19 and 7, and the test KID rose from 0.106 to 0.153 and 0.170. So the presets leave it out.
+    # dot_repeat whatever its weight; reals score about 0); 0 leaves it out. Measured (benchmarks/README.md,
+    # twenty-sixth session): on all fine detail (contrast 0) from the start of a 30-epoch quick run (seed 0, paired
+    # from one VAE), weights 1 and 10 cut the dark images' repeat ratio from 22 to 19 and 7, and the test KID rose from
+    # 0.106 to 0.153 and 0.170, so quick leaves it out; on stars and snow only (contrast 0.3) over the last 50 of the
+    # reference run's 650 epochs, weight 10 halved the repeats at an equal KID, so the reference preset has it there.
     dot_repeat_weight: float = 0.0
+    dot_repeat_contrast: float = 0.0  # only detail this far above its 3x3 mean counts (0.3: stars and snow, not texture)
+    dot_repeat_start: float = 0.0  # the share of training after which the penalty applies (as lpips_start)
     va_weight: float = 0.5
     # VA-head errors in units of the labels' spread (losses.va_loss): on [0, 1] a head that always
     # answers the mean already scores ~0.035, so at weight 0.5 the VA loss was too weak to steer G,
@@ -402,12 +407,14 @@ PRESETS = {
         "data_images": 2000,
     },
     # The quick recipe trained longer, with D's full-resolution start (MODEL_WIDTHS): the model shipped in
-    # weights/reference/. The shipped one (from the night of 2026-12-07): the last EMA of a 650-epoch run, on a 2-core AMD
-    # EPYC Zen 3 (fp32; VAE 8.1 min, GAN about 6.6 h in six sittings; epochs 600-650 as the control arm of
-    # benchmarks/continue_run.py, the same settings), chosen over the run's best by its own 128-fake checks (epoch 575,
-    # 0.019 against 0.020) by benchmarks/paired_kid.py on the validation split (1,000 fakes each, the same subsets):
-    # 0.0180 against 0.0192, lower on 80% of the subsets, as scripts/train_reference.sh now chooses. Test KID
-    # 0.020 ± 0.006, FID 106, V 0.97, A 0.91 (ceilings 0.93 / 0.81); epoch 575's (shipped before) 0.022 ± 0.006, FID 109
+    # weights/reference/. The shipped one (from 2026-12-08): the last EMA of a 650-epoch run, on a 2-core AMD EPYC Zen 3
+    # (fp32; VAE 8.1 min, GAN about 6.7 h in six sittings; epochs 600-650 with the dot-repeat penalty as an arm of
+    # benchmarks/continue_run.py). Against the same run's epochs 600-650 without it (shipped from the night of
+    # 2026-12-07): validation KID 0.0179 against 0.0180 (paired, 1,000 fakes each, lower on 55% of the subsets: a tie),
+    # test KID 0.019 ± 0.005 against 0.020 ± 0.006, FID 106 against 106, V 0.97, A 0.91 (ceilings 0.93 / 0.81); its
+    # dark images' dots 50% on one phase and 10x chance repeats against 79% and 19x (real 26%, 0.8x), 6.3 dots per
+    # image against 9.8 (real 9.0) (benchmarks/results/reference_dot_repeat_amd_epyc_zen3_2026-12-08.json). Epoch 650
+    # without the penalty had been chosen over epoch 575 (0.0180 against 0.0192 on validation; test 0.022 ± 0.006, FID 109)
     # (benchmarks/results/reference_epoch_650_paired_validation_amd_epyc_zen3_2026-12-07.json,
     # reference_d_full_resolution_epoch_575_amd_epyc_zen3_2026-12-07.json). Before them, with D's
     # space-to-depth start: all 600 epochs, epoch 575's EMA, 0.029 ± 0.006, FID 116, V 0.98, A 0.92 (2-core Intel Xeon,
@@ -421,9 +428,11 @@ PRESETS = {
         # check from 150 on. The model shipped before (batch 16, G 1e-4, D 4e-4, 550 epochs, no LeCam; 118 min on a
         # Zen 5) scored 0.034 ± 0.007, FID 125, V 0.94, A 0.91. G at 2e-4 with that recipe (300 epochs) scored 0.044.
         # No LPIPS term, as in quick: every reference run on record trained without it (no AlexNet weights offline).
+        # The dot-repeat penalty on stars and snow over the last 50 epochs, as the shipped model was trained (above).
         "gan": GANTrainConfig(epochs=650, batch_size=32, g_learning_rate=4e-4, d_learning_rate=1.2e-3, lecam_weight=0.3,
                               lpips_weight=0.0, ada_speed_images=200_000, sample_every=10, eval_every=25,
-                              eval_fakes=128, eval_reals=256, stats_every=50),
+                              eval_fakes=128, eval_reals=256, stats_every=50,
+                              dot_repeat_weight=10.0, dot_repeat_contrast=0.3, dot_repeat_start=600 / 650),
         "diffusion": DiffusionTrainConfig(epochs=200, sample_every=20, stats_every=50),
         "data_images": 2000,
     },

@@ -91,18 +91,19 @@ def va_sensitivity_loss(first: torch.Tensor, second: torch.Tensor, first_va: tor
     return F.relu(margin * va_distance - image_distance.float()).mean()
 
 
-def dot_repeat_loss(images: torch.Tensor) -> torch.Tensor:
+def dot_repeat_loss(images: torch.Tensor, contrast: float = 0.0) -> torch.Tensor:
     """How much the fine bright detail (stars, snow) of different images sits on the same pixels: the mean, over
     ordered pairs of different images, of the pixel-wise product of their detail maps. Each map is the brightness
-    above its 3x3 neighbourhood's mean, less that map's own 7x7 mean, so regional texture (grass below, sky above)
-    cancels and only pixel-scale placement counts. Dots placed independently of each other score about 0 however
+    above its 3x3 neighbourhood's mean by more than ``contrast`` (0: all fine detail, texture too; 0.3 on [-1, 1] is
+    about metrics.dot_positions' 40 levels of 255: stars and snow only), less that map's own 7x7 mean, so regional
+    texture (grass below, sky above) cancels and only pixel-scale placement counts. Dots placed independently of each other score about 0 however
     many there are; the same dots in every image, or all dots on one phase of the 2-pixel grid, score above 0
     (the "texture sticking" of Karras et al. 2021, StyleGAN3, measured by metrics.dot_positions).
 
     ``images`` (N, 3, H, W) must come from N different inputs: two images of one latent may share their dots.
     0 for fewer than two images."""
     brightness = images.float().mean(dim=1, keepdim=True)
-    dots = F.relu(brightness - F.avg_pool2d(brightness, 3, 1, 1, count_include_pad=False))
+    dots = F.relu(brightness - F.avg_pool2d(brightness, 3, 1, 1, count_include_pad=False) - contrast)
     detail = (dots - F.avg_pool2d(dots, 7, 1, 3, count_include_pad=False)).flatten(1)
     count = detail.shape[0]
     if count < 2:
@@ -128,7 +129,7 @@ class GANLoss:
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
                  va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None,
                  g_va_weight: float = None, va_spread: torch.Tensor = None, lecam_weight: float = 0.0,
-                 dot_repeat_weight: float = 0.0):
+                 dot_repeat_weight: float = 0.0, dot_repeat_contrast: float = 0.0):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
@@ -138,7 +139,8 @@ class GANLoss:
         self.va_spread = va_spread  # (2,) label standard deviations: VA errors in units of it (va_loss)
         self.lecam_weight = lecam_weight
         self.lecam = LeCamAnchors() if lecam_weight > 0 else None
-        self.dot_repeat_weight = dot_repeat_weight  # G's penalty on detail that sits on the same pixels (dot_repeat_loss)
+        # G's penalty on detail that sits on the same pixels, and the contrast above which detail counts (dot_repeat_loss)
+        self.dot_repeat_weight, self.dot_repeat_contrast = dot_repeat_weight, dot_repeat_contrast
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
         """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
@@ -193,7 +195,7 @@ class GANLoss:
             sensitivity = va_sensitivity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.va_sensitivity_margin)
             # Logged with or without its weight: how much the fakes' fine detail sticks to pixels (reals score ~0).
             unique = torch.cat([first, fakes[2 * pair_split:]])  # one image per z
-            repeat = dot_repeat_loss(unique if self.dot_repeat_weight > 0 else unique.detach())
+            repeat = dot_repeat_loss(unique if self.dot_repeat_weight > 0 else unique.detach(), self.dot_repeat_contrast)
             total = total + weights.adversarial * (adversarial + self.g_va_weight * va + self.va_sensitivity_weight * sensitivity
                                                    + self.dot_repeat_weight * repeat)
             stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), va_sensitivity_loss=sensitivity.detach(),

@@ -97,6 +97,11 @@ def test_dot_repeat_loss_scores_dots_on_the_same_pixels_not_dots_anywhere():
     assert abs(anywhere) < 0.02 and abs(on_a_ramp) < 0.02  # as many dots, placed independently: about 0
     assert on_a_lattice > 0.3  # a lattice of 14 x 7 places: pairs share a dot now and then
     assert dot_repeat_loss(stuck[:1]).item() == 0.0  # one image: no pairs
+    # Faint texture on the same pixels in every image counts at contrast 0 and not at 0.3, which bright stars pass.
+    faint = -0.9 * torch.ones(16, 3, 32, 32)
+    faint[:, :, 4:28:3, 4:28:3] = -0.7
+    assert dot_repeat_loss(faint).item() > 0.01 and dot_repeat_loss(faint, contrast=0.3).item() == 0.0
+    assert dot_repeat_loss(stuck, contrast=0.3).item() > 6 * 1.5
     stuck.requires_grad_(True)
     dot_repeat_loss(stuck).backward()
     assert stuck.grad[0, 0, 5, 6] > 0  # descending dims the shared stars
@@ -380,6 +385,23 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_landscapes, ci_
     assert any("lecam_penalty" in r for r in rest.history) == (lecam_weight > 0)
     adversarial = [r for r in rest.history if "g_loss" in r]
     assert adversarial and all(np.isfinite(r["dot_repeat"]) for r in adversarial)  # logged whatever its weight
+
+
+def test_dot_repeat_penalty_changes_training_only_from_its_start(tiny_landscapes, ci_runs, tmp_path):
+    from helpers.models.checkpoint import load_model
+    from helpers.training.gan import train_gan
+
+    train, val = tiny_landscapes
+    _, vae, _ = ci_runs
+    generators = {}
+    for name, settings in {"off": {}, "never": dict(dot_repeat_weight=50.0, dot_repeat_start=1.0),
+                           "second half": dict(dot_repeat_weight=50.0, dot_repeat_start=0.5)}.items():
+        config = preset("ci", "gan", eval_every=0, epochs=4, **settings)  # 8 steps, the last 4 with the penalty
+        train_gan(config, train, val, vae.best_path, out_dir=tmp_path / name, progress=False, lpips_model=None)
+        generators[name] = load_model(tmp_path / name / "progressive_gen_final.pth", "generator")[0].state_dict()
+    same = [torch.equal(value, generators["never"][key]) for key, value in generators["off"].items()]
+    changed = [not torch.equal(value, generators["second half"][key]) for key, value in generators["off"].items()]
+    assert all(same) and any(changed)
 
 
 def test_nan_guard_stops_with_a_clear_message(tiny_landscapes, ci_runs, tmp_path, monkeypatch):
