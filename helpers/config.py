@@ -410,7 +410,7 @@ PRESETS = {
     # weights/reference/. The shipped one (from 2026-12-08): the last EMA of a 650-epoch run, on a 2-core AMD EPYC Zen 3
     # (fp32; VAE 8.1 min, GAN about 6.7 h in six sittings; epochs 600-650 with the dot-repeat penalty as an arm of
     # benchmarks/continue_run.py). Against the same run's epochs 600-650 without it (shipped from the night of
-    # 2026-12-07): validation KID 0.0179 against 0.0180 (paired, 1,000 fakes each, lower on 55% of the subsets: a tie),
+    # 2026-12-07): validation KID 0.0179 against 0.0180 (paired, 1,000 fakes each, lower on 56% of the subsets: a tie),
     # test KID 0.019 ± 0.005 against 0.020 ± 0.006, FID 106 against 106, V 0.97, A 0.91 (ceilings 0.93 / 0.81); its
     # dark images' dots 50% on one phase and 10x chance repeats against 79% and 19x (real 26%, 0.8x), 6.3 dots per
     # image against 9.8 (real 9.0) (benchmarks/results/reference_dot_repeat_amd_epyc_zen3_2026-12-08.json). Epoch 650

@@ -96,9 +96,9 @@ def dot_repeat_loss(images: torch.Tensor, contrast: float = 0.0) -> torch.Tensor
     ordered pairs of different images, of the pixel-wise product of their detail maps. Each map is the brightness
     above its 3x3 neighbourhood's mean by more than ``contrast`` (0: all fine detail, texture too; 0.3 on [-1, 1] is
     about metrics.dot_positions' 40 levels of 255: stars and snow only), less that map's own 7x7 mean, so regional
-    texture (grass below, sky above) cancels and only pixel-scale placement counts. Dots placed independently of each other score about 0 however
-    many there are; the same dots in every image, or all dots on one phase of the 2-pixel grid, score above 0
-    (the "texture sticking" of Karras et al. 2021, StyleGAN3, measured by metrics.dot_positions).
+    texture (grass below, sky above) cancels and only pixel-scale placement counts. Dots placed independently of each
+    other score about 0 however many there are; the same dots in every image, or all dots on one phase of the 2-pixel
+    grid, score above 0 (the "texture sticking" of Karras et al. 2021, StyleGAN3, measured by metrics.dot_positions).
 
     ``images`` (N, 3, H, W) must come from N different inputs: two images of one latent may share their dots.
     0 for fewer than two images."""
