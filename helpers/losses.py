@@ -4,7 +4,7 @@
   term, with a weight);
 * ``d_r1``:   the lazy R1 penalty on reals (every ``r1_interval`` steps, scaled up to match);
 * ``g_main``: hinge generator loss + VA loss on fakes + VA-sensitivity loss (the original's "diversity loss") (+ the
-  dot-repeat penalty, with a weight) + reconstruction (MSE + LPIPS) on the encoder's latents, each with the schedule's weight.
+  dot-repeat penalty) + reconstruction (MSE + LPIPS) on the encoder's latents, each with the schedule's weight.
 
 Each step computes its loss, calls ``backward()`` and returns its numbers; the training loop
 owns the optimisers.
@@ -129,7 +129,7 @@ class GANLoss:
                  r1_gamma: float = 5.0, r1_interval: int = 16, va_weight: float = 0.5,
                  va_sensitivity_weight: float = 0.3, va_sensitivity_margin: float = 0.4, noise=None,
                  g_va_weight: float = None, va_spread: torch.Tensor = None, lecam_weight: float = 0.0,
-                 dot_repeat_weight: float = 0.0, dot_repeat_contrast: float = 0.0):
+                 dot_repeat_contrast: float = 0.0):
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.augment, self.lpips_model = augment, lpips_model
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
@@ -139,8 +139,7 @@ class GANLoss:
         self.va_spread = va_spread  # (2,) label standard deviations: VA errors in units of it (va_loss)
         self.lecam_weight = lecam_weight
         self.lecam = LeCamAnchors() if lecam_weight > 0 else None
-        # G's penalty on detail that sits on the same pixels, and the contrast above which detail counts (dot_repeat_loss)
-        self.dot_repeat_weight, self.dot_repeat_contrast = dot_repeat_weight, dot_repeat_contrast
+        self.dot_repeat_contrast = dot_repeat_contrast  # detail counts above it in the dot-repeat penalty (its weight: the schedule's)
 
     def _discriminate(self, images: torch.Tensor, va: torch.Tensor):
         """D's (score, predicted VA, 1 for samples whose VA cues no augmentation changed, else 0)."""
@@ -195,9 +194,9 @@ class GANLoss:
             sensitivity = va_sensitivity_loss(first, second, fake_va[:pair_split], fake_va[pair_split:2 * pair_split], self.va_sensitivity_margin)
             # Logged with or without its weight: how much the fakes' fine detail sticks to pixels (reals score ~0).
             unique = torch.cat([first, fakes[2 * pair_split:]])  # one image per z
-            repeat = dot_repeat_loss(unique if self.dot_repeat_weight > 0 else unique.detach(), self.dot_repeat_contrast)
+            repeat = dot_repeat_loss(unique if weights.dot_repeat > 0 else unique.detach(), self.dot_repeat_contrast)
             total = total + weights.adversarial * (adversarial + self.g_va_weight * va + self.va_sensitivity_weight * sensitivity
-                                                   + self.dot_repeat_weight * repeat)
+                                                   + weights.dot_repeat * repeat)
             stats.update(g_loss=adversarial.detach(), g_va_loss=va.detach(), va_sensitivity_loss=sensitivity.detach(),
                          dot_repeat=repeat.detach())
         if weights.reconstruction > 0 or (weights.lpips > 0 and self.lpips_model is not None):

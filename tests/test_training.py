@@ -9,7 +9,7 @@ from helpers.augment import NON_LEAKING_P, AdaptiveAugment, _resample, _translat
 from helpers.config import model_config_for_size, preset
 from helpers.losses import LeCamAnchors, d_hinge_loss, dot_repeat_loss, g_hinge_loss, va_sensitivity_loss, r1_penalty, va_loss
 from helpers.training.ema import ema_decay, make_ema, update_ema
-from helpers.training.schedule import phase_weights
+from helpers.training.schedule import PhaseWeights, phase_weights
 
 
 def test_hinge_losses_on_hand_made_scores():
@@ -291,7 +291,6 @@ def test_va_losses_teach_d_the_labels_and_g_the_colour(direction):
     """On flat images whose brightness codes valence (brighter or darker with it) and whose
     warmth codes arousal, D's VA head learns the labels and G learns to follow them.
     Both codings: a generator that passed only by its initial tilt would fail one of them."""
-    from types import SimpleNamespace
 
     from helpers.config import ModelConfig
     from helpers.losses import GANLoss
@@ -323,7 +322,7 @@ def test_va_losses_teach_d_the_labels_and_g_the_colour(direction):
     assert np.mean(d_va_losses[-5:]) < 0.5 * np.mean(d_va_losses[:5])
 
     discriminator.requires_grad_(False)
-    only_adversarial = SimpleNamespace(adversarial=1.0, reconstruction=0.0, lpips=0.0)
+    only_adversarial = PhaseWeights(3, adversarial=1.0, reconstruction=0.0, lpips=0.0)
     for _ in range(30):
         fake_va = torch.rand(16, 2)
         g_optimizer.zero_grad()

@@ -221,7 +221,7 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
     loss = GANLoss(generator, discriminator, encoder, augment, lpips_model, config.r1_gamma, config.r1_interval,
                    config.va_weight, config.va_sensitivity_weight, config.va_sensitivity_margin, noise,
                    g_va_weight=config.g_va_weight, va_spread=va_spread, lecam_weight=config.lecam_weight,
-                   dot_repeat_weight=config.dot_repeat_weight, dot_repeat_contrast=config.dot_repeat_contrast)
+                   dot_repeat_contrast=config.dot_repeat_contrast)
 
     step, best_score = 0, float("inf")
     if resume:
@@ -297,9 +297,9 @@ def train_gan(config: GANTrainConfig, train, val, vae_path, out_dir="weights", d
                 epoch, index = divmod(step, steps_per_epoch)
                 progress_fraction = step / total_steps
                 weights = phase_weights(progress_fraction, config.recon_fraction, config.ramp_fraction,
-                                        config.lpips_start, config.lpips_full, config.lpips_weight)
+                                        config.lpips_start, config.lpips_full, config.lpips_weight,
+                                        config.dot_repeat_start, config.dot_repeat_weight)
                 lr_scale = learning_rate_scale(progress_fraction, config.lr_decay_start, config.lr_floor)
-                loss.dot_repeat_weight = config.dot_repeat_weight if progress_fraction >= config.dot_repeat_start else 0.0
                 for group in g_optimizer.param_groups:
                     group["lr"] = config.g_learning_rate * lr_scale
                 for group in d_optimizer.param_groups:

@@ -28,6 +28,7 @@ class PhaseWeights:
     adversarial: float
     reconstruction: float
     lpips: float
+    dot_repeat: float = 0.0  # G's dot-repeat penalty (losses.dot_repeat_loss), on from its start
 
     @property
     def uses_discriminator(self) -> bool:
@@ -44,16 +45,18 @@ def _ramp(progress: float, start: float, end: float) -> float:
 
 
 def phase_weights(progress: float, recon_fraction: float = 0.03, ramp_fraction: float = 0.03,
-                  lpips_start: float = 0.2, lpips_full: float = 0.5, lpips_weight: float = 0.005) -> PhaseWeights:
+                  lpips_start: float = 0.2, lpips_full: float = 0.5, lpips_weight: float = 0.005,
+                  dot_repeat_start: float = 0.0, dot_repeat_weight: float = 0.0) -> PhaseWeights:
     """Loss weights at ``progress`` in [0, 1] (step / total steps)."""
     lpips = lpips_weight * _ramp(progress, lpips_start, lpips_full)
+    dot_repeat = dot_repeat_weight if progress >= dot_repeat_start else 0.0
     ramp_end = recon_fraction + ramp_fraction
     if progress < recon_fraction:
-        return PhaseWeights(1, 0.0, 1.0, lpips)
+        return PhaseWeights(1, 0.0, 1.0, lpips, dot_repeat)
     if progress < ramp_end:
         t = _ramp(progress, recon_fraction, ramp_end)
-        return PhaseWeights(2, 0.5 * t, 1.0 - 0.8 * t, lpips)
-    return PhaseWeights(3, 1.0, 0.0, lpips)
+        return PhaseWeights(2, 0.5 * t, 1.0 - 0.8 * t, lpips, dot_repeat)
+    return PhaseWeights(3, 1.0, 0.0, lpips, dot_repeat)
 
 
 def learning_rate_scale(progress: float, decay_start: float = 0.75, floor: float = 0.1) -> float:
